@@ -1,0 +1,6 @@
+build/obj/src/core/xmalloc.o: src/core/xmalloc.c src/core/common.h \
+ src/core/xmalloc.h src/core/banned.h src/core/log.h
+src/core/common.h:
+src/core/xmalloc.h:
+src/core/banned.h:
+src/core/log.h:

@@ -1,0 +1,8 @@
+build/obj/src/main.o: src/main.c src/core/common.h src/core/xmalloc.h \
+  src/core/banned.h
+
+src/core/common.h:
+
+src/core/xmalloc.h:
+
+src/core/banned.h:
