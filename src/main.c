@@ -1,2 +1,12 @@
+/*
+ * main.c - facteur: a self-hosted mail server. See README.md.
+ */
 #include "core/common.h"
-int main(void) { return 0; }
+
+#include "cli/cli.h"
+
+int
+main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}

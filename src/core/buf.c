@@ -137,8 +137,11 @@ buf_detach(struct buf *b, size_t *len_r)
 {
 	char *p;
 
-	if (b->data == NULL && buf_grow(b, 0) == -1)
-		fatal("buf_detach: empty buffer with zero cap");
+	if (b->data == NULL) {
+		if (buf_grow(b, 0) == -1)
+			fatal("buf_detach: empty buffer with zero cap");
+		b->data[0] = '\0';
+	}
 	p = b->data;
 	if (len_r)
 		*len_r = b->len;

@@ -161,7 +161,7 @@ str_to_u64(struct str s, uint64_t max, uint64_t *out)
 		if (!ascii_isdigit(s.p[i]))
 			return -1;
 		d = (unsigned)(s.p[i] - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}

@@ -44,7 +44,8 @@ static void
 smtp_data_bare_cr(struct smtp_data *d, char *out, size_t *o)
 {
 	d->flags |= SMTP_DATA_BARE_CR;
-	d->linelen++;
+	if (++d->linelen > SMTP_TEXT_LINE_MAX - 2)
+		d->flags |= SMTP_DATA_LONG_LINE;
 	out[(*o)++] = '\r';
 	d->state = ST_TEXT;
 }

@@ -1,0 +1,203 @@
+/*
+ * mda_maildir.c - see mda_maildir.h.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "core/str.h"
+#include "delivery/mda_maildir.h"
+#include "queue/spool.h"
+
+#define MDA_CHUNK 65536
+
+static atomic_ulong mda_seq;
+
+int
+mda_maildir_path(const char *data_dir, const char *mailbox, char *out,
+    size_t size)
+{
+	const char *at = strrchr(mailbox, '@');
+	int n;
+
+	if (at == NULL)
+		return -1;
+	n = snprintf(out, size, "%s/mail/%s/%.*s", data_dir, at + 1,
+	    (int)(at - mailbox), mailbox);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int
+mda_maildir_create(const char *maildir)
+{
+	static const char *const subdirs[] = { "tmp", "new", "cur" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(subdirs); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", maildir,
+		    subdirs[i]) >= (int)sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (fs_mkdir_p(path, 0700) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The host part of a unique name: '/' and ':' are escaped, as Dovecot does. */
+static void
+mda_host_part(const char *hostname, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *hostname && o + 5 < size; hostname++) {
+		if (*hostname == '/' || *hostname == ':') {
+			snprintf(out + o, 5, "\\%03o", *hostname);
+			o += 4;
+		} else {
+			out[o++] = *hostname;
+		}
+	}
+	out[o] = '\0';
+}
+
+int
+mda_maildir_open(struct mda_file *f, const char *data_dir,
+    const char *mailbox, const char *hostname)
+{
+	char maildir[PATH_MAX], host[256];
+	struct timespec ts;
+	int n;
+
+	f->fd = -1;
+	f->tmp[0] = f->final[0] = '\0';
+	if (mda_maildir_path(data_dir, mailbox, maildir, sizeof(maildir))
+	    == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = snprintf(f->newdir, sizeof(f->newdir), "%s/new", maildir);
+	if (n < 0 || (size_t)n >= sizeof(f->newdir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (access(f->newdir, F_OK) == -1 && mda_maildir_create(maildir) == -1)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	mda_host_part(hostname, host, sizeof(host));
+	n = snprintf(f->tmp, sizeof(f->tmp), "%s/tmp/%lld.M%ldP%ldQ%lu.%s",
+	    maildir, (long long)ts.tv_sec, ts.tv_nsec / 1000, (long)getpid(),
+	    atomic_fetch_add(&mda_seq, 1) + 1, host);
+	if (n < 0 || (size_t)n >= sizeof(f->tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	return f->fd == -1 ? -1 : 0;
+}
+
+/* Appends LF-converted content to out: each CR before an LF is dropped. */
+static void
+mda_crlf_to_lf(const char *p, size_t len, bool *pending_cr, struct buf *out,
+    size_t *lines)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < len; i++) {
+		if (*pending_cr && p[i] != '\n')
+			r |= buf_addc(out, '\r');
+		*pending_cr = p[i] == '\r';
+		if (*pending_cr)
+			continue;
+		if (p[i] == '\n')
+			(*lines)++;
+		r |= buf_addc(out, p[i]);
+	}
+	(void)r;	/* out has room: at most len + 1 bytes per call */
+}
+
+int
+mda_maildir_write(struct mda_file *f, const char *return_path,
+    const char *delivered_to, struct spool *sp)
+{
+	char chunk[MDA_CHUNK];
+	struct buf out;
+	size_t off = 0, lines = 0;
+	bool pending_cr = false;
+	ssize_t n;
+	int r = -1;
+
+	buf_init(&out, MDA_CHUNK * 2);
+	/* RFC 5321 4.4: Return-Path is added by the final delivery. */
+	if (buf_addf(&out, "Return-Path: <%s>\nDelivered-To: %s\n",
+	    return_path, delivered_to) == -1)
+		goto out;
+	lines = 2;
+	f->size = 0;
+	for (;;) {
+		n = spool_read(sp, off, chunk, sizeof(chunk));
+		if (n < 0)
+			goto out;
+		if (n == 0 && pending_cr && buf_addc(&out, '\r') == -1)
+			goto out;
+		if (n > 0)
+			mda_crlf_to_lf(chunk, (size_t)n, &pending_cr, &out,
+			    &lines);
+		if (fs_write_all(f->fd, buf_data(&out), buf_len(&out)) == -1)
+			goto out;
+		f->size += buf_len(&out);
+		buf_reset(&out);
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	f->vsize = f->size + lines;
+	r = 0;
+out:
+	buf_release(&out);
+	return r;
+}
+
+int
+mda_maildir_link(struct mda_file *f)
+{
+	const char *base = strrchr(f->tmp, '/') + 1;
+	int n;
+
+	n = snprintf(f->final, sizeof(f->final), "%s/%s,S=%zu,W=%zu",
+	    f->newdir, base, f->size, f->vsize);
+	if (n < 0 || (size_t)n >= sizeof(f->final)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return rename(f->tmp, f->final);
+}
+
+void
+mda_maildir_abort(struct mda_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+	if (f->tmp[0])
+		unlink(f->tmp);
+	f->tmp[0] = '\0';
+}
+
+void
+mda_maildir_close(struct mda_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+}

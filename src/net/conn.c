@@ -1,0 +1,325 @@
+/*
+ * conn.c - see conn.h.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "net/conn.h"
+
+/* Input we let libevent buffer before it stops reading the socket. */
+#define CONN_READ_HIGH	(128 * 1024)
+/* Longest line any protocol of ours accepts (AUTH, RFC 4954 4). */
+#define CONN_LINE_MAX	16384
+
+struct conn {
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	struct event		*kick;
+	conn_cb			 cb;
+	void			*arg;
+	struct buf		 line;
+	SSL			*ssl;
+	bool			 discarding;	/* inside an over-long line */
+	bool			 paused;
+	bool			 closing;
+	bool			 handshaking;
+	unsigned		 timeout;
+};
+
+static void conn_on_read(struct bufferevent *bev, void *arg);
+static void conn_on_write(struct bufferevent *bev, void *arg);
+static void conn_on_event(struct bufferevent *bev, short what, void *arg);
+
+static void
+conn_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			c->cb(c->arg, CONN_EV_CLOSED);
+		return;
+	}
+	if (!c->paused)
+		c->cb(c->arg, CONN_EV_READ);
+}
+
+static void
+conn_setup_bev(struct conn *c)
+{
+	struct timeval tv = { c->timeout, 0 };
+
+	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
+	    c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
+	bufferevent_set_timeouts(c->bev, c->timeout ? &tv : NULL,
+	    c->timeout ? &tv : NULL);
+	if (c->paused || c->closing)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		bufferevent_enable(c->bev, EV_READ);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+struct conn *
+conn_new(struct event_base *base, int fd, conn_cb cb, void *arg)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->base = base;
+	c->cb = cb;
+	c->arg = arg;
+	buf_init(&c->line, CONN_LINE_MAX);
+	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->kick = event_new(base, -1, 0, conn_on_kick, c);
+	if (c->bev == NULL || c->kick == NULL)
+		fatal("conn: out of memory creating a connection");
+	conn_setup_bev(c);
+	return c;
+}
+
+void
+conn_free(struct conn **cp)
+{
+	struct conn *c = *cp;
+
+	if (c == NULL)
+		return;
+	if (c->bev)
+		bufferevent_free(c->bev);	/* frees the SSL too */
+	event_free(c->kick);
+	buf_release(&c->line);
+	XFREE(cp);
+}
+
+void
+conn_set_timeout(struct conn *c, unsigned seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	c->timeout = seconds;
+	bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL,
+	    seconds ? &tv : NULL);
+}
+
+static void
+conn_on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (!c->paused && !c->closing)
+		c->cb(c->arg, CONN_EV_READ);
+}
+
+static void
+conn_on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		c->cb(c->arg, CONN_EV_CLOSED);
+}
+
+static void
+conn_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		c->handshaking = false;
+		c->cb(c->arg, CONN_EV_TLS_READY);
+		return;
+	}
+	if (c->closing) {
+		c->cb(c->arg, CONN_EV_CLOSED);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		c->cb(c->arg, CONN_EV_TIMEOUT);
+	else if (what & BEV_EVENT_EOF)
+		c->cb(c->arg, CONN_EV_EOF);
+	else
+		c->cb(c->arg, CONN_EV_ERROR);
+}
+
+int
+conn_read_line(struct conn *c, size_t max, struct str *line)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in);
+	struct evbuffer_ptr p;
+
+	if (c->discarding) {
+		p = evbuffer_search(in, "\n", 1, NULL);
+		if (p.pos < 0) {
+			evbuffer_drain(in, len);
+			return 0;
+		}
+		evbuffer_drain(in, (size_t)p.pos + 1);
+		c->discarding = false;
+		len = evbuffer_get_length(in);
+	}
+	p = evbuffer_search(in, "\n", 1, NULL);
+	if (p.pos < 0) {
+		if (len <= max)
+			return 0;
+		evbuffer_drain(in, len);	/* too long, no end yet */
+		c->discarding = true;
+		return -1;
+	}
+	if ((size_t)p.pos + 1 > max || (size_t)p.pos + 1 > CONN_LINE_MAX) {
+		evbuffer_drain(in, (size_t)p.pos + 1);
+		return -1;
+	}
+	buf_reset(&c->line);
+	if (buf_add(&c->line, evbuffer_pullup(in, p.pos + 1),
+	    (size_t)p.pos + 1) == -1)
+		return -1;
+	evbuffer_drain(in, (size_t)p.pos + 1);
+	*line = str_make(buf_data(&c->line), buf_len(&c->line));
+	return 1;
+}
+
+size_t
+conn_peek(struct conn *c, const char **p)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return 0;
+	*p = v.iov_base;
+	return v.iov_len;
+}
+
+void
+conn_drain(struct conn *c, size_t n)
+{
+	evbuffer_drain(bufferevent_get_input(c->bev), n);
+}
+
+size_t
+conn_input_len(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_input(c->bev));
+}
+
+void
+conn_discard_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+	c->discarding = false;
+}
+
+void
+conn_write(struct conn *c, const void *p, size_t len)
+{
+	bufferevent_write(c->bev, p, len);
+}
+
+void
+conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
+}
+
+size_t
+conn_output_len(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void
+conn_pause(struct conn *c)
+{
+	c->paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+conn_resume(struct conn *c)
+{
+	if (!c->paused || c->closing)
+		return;
+	c->paused = false;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Input may already be buffered: process it without waiting. */
+	event_active(c->kick, 0, 0);
+}
+
+bool
+conn_paused(const struct conn *c)
+{
+	return c->paused;
+}
+
+void
+conn_shutdown(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	/* CONN_EV_CLOSED comes from the write callback or this kick. */
+	event_active(c->kick, 0, 0);
+}
+
+int
+conn_start_tls(struct conn *c, SSL_CTX *ctx)
+{
+	struct bufferevent *tls;
+	SSL *ssl = SSL_new(ctx);
+
+	if (ssl == NULL)
+		return -1;
+	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	/* A client that closes without close_notify is an EOF, not an error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	c->bev = tls;
+	c->ssl = ssl;
+	c->handshaking = true;
+	conn_setup_bev(c);
+	return 0;
+}
+
+bool
+conn_is_tls(const struct conn *c)
+{
+	return c->ssl != NULL && !c->handshaking;
+}
+
+const char *
+conn_tls_version(const struct conn *c)
+{
+	return c->ssl ? SSL_get_version(c->ssl) : NULL;
+}
+
+const char *
+conn_tls_cipher(const struct conn *c)
+{
+	return c->ssl ? SSL_get_cipher_name(c->ssl) : NULL;
+}

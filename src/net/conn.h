@@ -1,0 +1,79 @@
+/*
+ * conn.h - one client connection: buffered, capped, timed I/O.
+ *
+ * This wraps a libevent bufferevent, so that session code never calls
+ * libevent itself (as ioev.h does for OpenSMTPD). It offers:
+ *  - line reading with a hard cap checked before the line end is found: a
+ *    longer line is discarded up to its LF and reported once, so a client
+ *    cannot make us buffer without limit (RFC 5321 4.5.3.1.4);
+ *  - raw reading (DATA, BDAT) by peeking at contiguous input chunks;
+ *  - pausing input while a command waits for slow work (fsync), and
+ *    resuming with a deferred kick so buffered input is processed again;
+ *  - an idle timeout, reported as CONN_EV_TIMEOUT;
+ *  - conn_shutdown(): stop reading, flush what is written, then close and
+ *    report CONN_EV_CLOSED exactly once (the owner frees itself then);
+ *  - TLS: a server-side handshake on an existing connection (STARTTLS) or
+ *    from the first byte (implicit TLS), see tls/tls.h.
+ */
+#ifndef FACTEUR_CONN_H
+#define FACTEUR_CONN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "core/str.h"
+
+struct event_base;
+struct conn;
+typedef struct ssl_ctx_st SSL_CTX;
+
+enum conn_event {
+	CONN_EV_READ,		/* input is available (or a resume kick) */
+	CONN_EV_EOF,		/* the client closed its side */
+	CONN_EV_TIMEOUT,	/* nothing read for the idle timeout */
+	CONN_EV_ERROR,		/* socket or TLS error */
+	CONN_EV_TLS_READY,	/* handshake done */
+	CONN_EV_CLOSED,		/* after conn_shutdown(): gone, free owner */
+};
+
+typedef void (*conn_cb)(void *arg, enum conn_event ev);
+
+/* Takes ownership of fd. */
+struct conn *conn_new(struct event_base *base, int fd, conn_cb cb,
+    void *arg);
+/* Closes at once, without flushing and without CONN_EV_CLOSED. */
+void conn_free(struct conn **c);
+
+void conn_set_timeout(struct conn *c, unsigned seconds);
+
+/*
+ * 1: *line holds one line with its LF, valid until the next read call;
+ * 0: no complete line yet; -1: the line passed max and was discarded.
+ */
+int conn_read_line(struct conn *c, size_t max, struct str *line);
+/* The first contiguous chunk of input (0 if none). */
+size_t conn_peek(struct conn *c, const char **p);
+void conn_drain(struct conn *c, size_t n);
+size_t conn_input_len(struct conn *c);
+/* Drops every byte received and not yet read (RFC 3207 4). */
+void conn_discard_input(struct conn *c);
+
+void conn_write(struct conn *c, const void *p, size_t len);
+void conn_printf(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+size_t conn_output_len(struct conn *c);
+
+void conn_pause(struct conn *c);
+void conn_resume(struct conn *c);
+bool conn_paused(const struct conn *c);
+void conn_shutdown(struct conn *c);
+
+/* Starts a server-side TLS handshake; CONN_EV_TLS_READY or _ERROR. */
+int conn_start_tls(struct conn *c, SSL_CTX *ctx);
+bool conn_is_tls(const struct conn *c);
+/* "TLSv1.3" and "TLS_AES_256_GCM_SHA384", or NULL when not TLS. */
+const char *conn_tls_version(const struct conn *c);
+const char *conn_tls_cipher(const struct conn *c);
+
+#endif

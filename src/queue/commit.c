@@ -1,0 +1,326 @@
+/*
+ * commit.c - see commit.h.
+ *
+ * Threading: the event loop only touches a job before commit_submit() and
+ * after its completion is posted back; the I/O thread only between the
+ * two. The pending and done lists are guarded by one mutex, and the thread
+ * wakes the loop through an eventfd.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/map.h"
+#include "delivery/mda_maildir.h"
+#include "queue/commit.h"
+#include "queue/spool.h"
+
+struct commit_job {
+	struct commit_job	*next;
+	struct commit_msg	 msg;
+	struct mda_file		*files;		/* one per mailbox */
+	int			 error;
+	commit_done_fn		 done;		/* NULL once forgotten */
+	void			*arg;
+};
+
+struct commit {
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct commit_job	*pending, **pending_tail;
+	struct commit_job	*finished;
+	bool			 stopping;
+	size_t			 in_flight;	/* loop side only */
+	int			 efd;
+	struct event		*ev;
+	char			*data_dir;
+	char			*hostname;
+	struct commit_stats	 stats;		/* under lock */
+};
+
+void
+commit_msg_release(struct commit_msg *msg)
+{
+	size_t i;
+
+	spool_free(&msg->spool);
+	XFREE(&msg->return_path);
+	for (i = 0; i < msg->nmailboxes; i++)
+		free(msg->mailboxes[i]);
+	XFREE(&msg->mailboxes);
+	msg->nmailboxes = 0;
+}
+
+static void
+commit_job_free(struct commit_job *job)
+{
+	commit_msg_release(&job->msg);
+	free(job->files);
+	free(job);
+}
+
+/* Step 1 for one job: every delivery file written, not yet synced. */
+static void
+commit_write_job(struct commit *c, struct commit_job *job)
+{
+	size_t i;
+
+	job->files = xcalloc(job->msg.nmailboxes, sizeof(*job->files));
+	for (i = 0; i < job->msg.nmailboxes; i++)
+		job->files[i].fd = -1;
+	for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
+		struct mda_file *f = &job->files[i];
+
+		if (mda_maildir_open(f, c->data_dir, job->msg.mailboxes[i],
+		    c->hostname) == -1 || mda_maildir_write(f,
+		    job->msg.return_path, job->msg.mailboxes[i],
+		    job->msg.spool) == -1)
+			job->error = errno ? errno : EIO;
+	}
+}
+
+static void
+commit_abort_job(struct commit_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->msg.nmailboxes; i++)
+		mda_maildir_abort(&job->files[i]);
+}
+
+/* Steps 2 and 3: data durable, then visible. */
+static void
+commit_sync_and_link(struct commit_job *job, unsigned long *fsyncs)
+{
+	size_t i;
+
+	for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
+		(*fsyncs)++;
+		if (fdatasync(job->files[i].fd) == -1)
+			job->error = errno;
+	}
+	if (job->error) {
+		commit_abort_job(job);
+		return;
+	}
+	for (i = 0; i < job->msg.nmailboxes; i++) {
+		if (!job->error && mda_maildir_link(&job->files[i]) == -1) {
+			job->error = errno;
+			mda_maildir_abort(&job->files[i]);
+			continue;
+		}
+		if (job->error)
+			mda_maildir_abort(&job->files[i]);
+		else
+			mda_maildir_close(&job->files[i]);
+	}
+}
+
+/* Step 4: each directory that received a name, fsynced once. */
+static void
+commit_sync_dirs(struct commit_job *batch, unsigned long *fsyncs)
+{
+	struct map *dirs = map_new();	/* path -> errno + 1, 1 for ok */
+	struct commit_job *job;
+	uintptr_t v;
+	size_t i;
+	const char *dir;
+	void *val;
+
+	for (job = batch; job; job = job->next)
+		for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
+			dir = job->files[i].newdir;
+			if (map_get(dirs, dir, strlen(dir)) != NULL)
+				continue;
+			(*fsyncs)++;
+			v = fs_fsync_dir(dir) == 0 ? 1 : (uintptr_t)errno + 1;
+			map_put(dirs, dir, strlen(dir), (void *)v);
+		}
+	for (job = batch; job; job = job->next)
+		for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
+			dir = job->files[i].newdir;
+			val = map_get(dirs, dir, strlen(dir));
+			if ((uintptr_t)val > 1)
+				job->error = (int)((uintptr_t)val - 1);
+		}
+	map_free(&dirs, NULL);
+}
+
+static void
+commit_run_batch(struct commit *c, struct commit_job *batch)
+{
+	struct commit_job *job;
+	unsigned long fsyncs = 0, n = 0;
+
+	for (job = batch; job; job = job->next, n++)
+		commit_write_job(c, job);
+	for (job = batch; job; job = job->next) {
+		if (job->error)
+			commit_abort_job(job);
+		else
+			commit_sync_and_link(job, &fsyncs);
+	}
+	commit_sync_dirs(batch, &fsyncs);
+	pthread_mutex_lock(&c->lock);
+	c->stats.batches++;
+	c->stats.messages += n;
+	c->stats.fsyncs += fsyncs;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *
+commit_thread(void *arg)
+{
+	struct commit *c = arg;
+	struct commit_job *batch, *last;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (c->pending == NULL && !c->stopping)
+			pthread_cond_wait(&c->cond, &c->lock);
+		if (c->pending == NULL && c->stopping)
+			break;
+		batch = c->pending;
+		c->pending = NULL;
+		c->pending_tail = &c->pending;
+		pthread_mutex_unlock(&c->lock);
+
+		commit_run_batch(c, batch);
+
+		pthread_mutex_lock(&c->lock);
+		for (last = batch; last->next; last = last->next)
+			;
+		last->next = c->finished;
+		c->finished = batch;
+		if (write(c->efd, &one, sizeof(one)) < 0) {
+			/* the counter is saturated: the loop is awake */
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* On the loop: runs the callbacks of finished jobs. */
+static void
+commit_reap(struct commit *c)
+{
+	struct commit_job *list, *job;
+
+	pthread_mutex_lock(&c->lock);
+	list = c->finished;
+	c->finished = NULL;
+	pthread_mutex_unlock(&c->lock);
+	while ((job = list) != NULL) {
+		list = job->next;
+		c->in_flight--;
+		if (job->done)
+			job->done(job->arg, job->error);
+		commit_job_free(job);
+	}
+}
+
+static void
+commit_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t n;
+
+	(void)what;
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: another wake-up already drained it */
+	}
+	commit_reap(arg);
+}
+
+struct commit *
+commit_new(struct event_base *base, const char *data_dir,
+    const char *hostname)
+{
+	struct commit *c = xcalloc(1, sizeof(*c));
+
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	c->pending_tail = &c->pending;
+	c->data_dir = xstrdup(data_dir);
+	c->hostname = xstrdup(hostname);
+	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->efd == -1)
+		fatal("eventfd: %s", strerror(errno));
+	c->ev = event_new(base, c->efd, EV_READ | EV_PERSIST, commit_on_wake,
+	    c);
+	if (c->ev == NULL || event_add(c->ev, NULL) == -1)
+		fatal("commit: cannot register its event");
+	if ((errno = pthread_create(&c->thread, NULL, commit_thread, c)) != 0)
+		fatal("commit: pthread_create: %s", strerror(errno));
+	return c;
+}
+
+void
+commit_free(struct commit **cp)
+{
+	struct commit *c = *cp;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	commit_reap(c);
+	event_free(c->ev);
+	close(c->efd);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	free(c->data_dir);
+	free(c->hostname);
+	XFREE(cp);
+}
+
+struct commit_job *
+commit_submit(struct commit *c, struct commit_msg *msg, commit_done_fn done,
+    void *arg)
+{
+	struct commit_job *job = xcalloc(1, sizeof(*job));
+
+	job->msg = *msg;
+	memset(msg, 0, sizeof(*msg));
+	job->done = done;
+	job->arg = arg;
+	c->in_flight++;
+	pthread_mutex_lock(&c->lock);
+	*c->pending_tail = job;
+	c->pending_tail = &job->next;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	return job;
+}
+
+void
+commit_forget(struct commit_job *job)
+{
+	job->done = NULL;
+	job->arg = NULL;
+}
+
+size_t
+commit_in_flight(const struct commit *c)
+{
+	return c->in_flight;
+}
+
+void
+commit_get_stats(struct commit *c, struct commit_stats *out)
+{
+	pthread_mutex_lock(&c->lock);
+	*out = c->stats;
+	pthread_mutex_unlock(&c->lock);
+}

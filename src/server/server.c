@@ -1,0 +1,168 @@
+/*
+ * server.c - see server.h.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/map.h"
+#include "directory/directory.h"
+#include "queue/commit.h"
+#include "server/server.h"
+#include "server/server_int.h"
+#include "smtp/smtp.h"
+
+struct server *
+server_new(struct config *cfg)
+{
+	struct server *srv = xcalloc(1, sizeof(*srv));
+
+	srv->cfg = cfg;
+	srv->per_ip = map_new();
+	srv->base = event_base_new();
+	if (srv->base == NULL)
+		fatal("event_base_new failed");
+	return srv;
+}
+
+const struct config *
+server_config(const struct server *srv)
+{
+	return srv->cfg;
+}
+
+const struct directory *
+server_directory(const struct server *srv)
+{
+	return srv->dir;
+}
+
+struct commit *
+server_commit(struct server *srv)
+{
+	return srv->commit;
+}
+
+struct event_base *
+server_base(struct server *srv)
+{
+	return srv->base;
+}
+
+SSL_CTX *
+server_tls_ctx(struct server *srv)
+{
+	return srv->tls;
+}
+
+bool
+server_stopping(const struct server *srv)
+{
+	return srv->stopping;
+}
+
+void
+server_client_add(struct server *srv, struct server_client *cl)
+{
+	uintptr_t n = (uintptr_t)map_get(srv->per_ip, cl->ip, strlen(cl->ip));
+
+	map_put(srv->per_ip, cl->ip, strlen(cl->ip), (void *)(n + 1));
+	cl->prev = NULL;
+	cl->next = srv->clients;
+	if (srv->clients)
+		srv->clients->prev = cl;
+	srv->clients = cl;
+	srv->nclients++;
+}
+
+void
+server_client_remove(struct server *srv, struct server_client *cl)
+{
+	uintptr_t n = (uintptr_t)map_get(srv->per_ip, cl->ip, strlen(cl->ip));
+
+	if (n <= 1)
+		map_del(srv->per_ip, cl->ip, strlen(cl->ip));
+	else
+		map_put(srv->per_ip, cl->ip, strlen(cl->ip), (void *)(n - 1));
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		srv->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	srv->nclients--;
+}
+
+size_t
+server_clients_from(const struct server *srv, const char *ip)
+{
+	return (size_t)(uintptr_t)map_get(srv->per_ip, ip, strlen(ip));
+}
+
+/* Makes the directories facteur writes to; they must be private. */
+static void
+server_prepare_data_dir(const struct config *cfg)
+{
+	static const char *const subdirs[] = { "", "/mail", "/queue" };
+	char path[PATH_MAX];
+	size_t i;
+
+	umask(077);
+	for (i = 0; i < ARRAY_LEN(subdirs); i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->data_dir, subdirs[i]);
+		if (fs_mkdir_p(path, 0700) == -1)
+			fatal("cannot create %s: %s", path, strerror(errno));
+	}
+	if (access(cfg->data_dir, W_OK) == -1)
+		fatal("data_dir %s is not writable: %s", cfg->data_dir,
+		    strerror(errno));
+}
+
+static void
+server_write_pidfile(struct server *srv)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	snprintf(srv->pidfile, sizeof(srv->pidfile), "%s/facteur.pid",
+	    srv->cfg->data_dir);
+	if (fs_write_atomic(srv->pidfile, buf, (size_t)n, 0600) == -1)
+		log_warn("event=pidfile-failed path=%s error=%s",
+		    log_qs(srv->pidfile), log_qs(strerror(errno)));
+}
+
+int
+server_run(struct config *cfg)
+{
+	struct server *srv = server_new(cfg);
+	struct buf errors;
+
+	log_set_level((enum log_level)cfg->log_level);
+	signal(SIGPIPE, SIG_IGN);
+	server_prepare_data_dir(cfg);
+	buf_init(&errors, 64 * 1024);
+	srv->dir = directory_load(cfg, &errors);
+	if (srv->dir == NULL)
+		fatal("cannot load users/aliases:\n%s", buf_cstr(&errors));
+	buf_release(&errors);
+	server_listen_all(srv);
+	srv->commit = commit_new(srv->base, cfg->data_dir, cfg->hostname);
+	server_signals_init(srv);
+	server_write_pidfile(srv);
+	log_info("event=start version=%s hostname=%s domains=%zu users=%zu "
+	    "data_dir=%s", FACTEUR_VERSION, cfg->hostname, cfg->ndomains,
+	    directory_user_count(srv->dir), log_qs(cfg->data_dir));
+	event_base_dispatch(srv->base);
+	server_shutdown(srv);
+	return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * server.h - the running daemon: event loop, listeners, connection limits,
+ * signals, and the shared state sessions reach through it (configuration,
+ * directory, commit thread). `facteur serve` is server_run().
+ *
+ * Signals: SIGTERM/SIGINT stop gracefully (listeners closed, sessions
+ * waiting for a commit get their reply, others get 421, nothing
+ * acknowledged is lost); SIGHUP reloads the configuration, users and
+ * aliases (a bad file keeps the old state and logs why).
+ */
+#ifndef FACTEUR_SERVER_H
+#define FACTEUR_SERVER_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "config/config.h"
+
+struct server;
+struct directory;
+struct commit;
+struct event_base;
+typedef struct ssl_ctx_st SSL_CTX;
+
+/*
+ * Every live session links one of these into the server, so the server
+ * can count connections per IP and tell sessions to stop.
+ */
+struct server_client {
+	struct server_client	*prev, *next;
+	char			 ip[64];	/* numeric, for limits and logs */
+	void			(*stop)(struct server_client *cl);
+};
+
+int server_run(struct config *cfg);
+
+const struct config *server_config(const struct server *srv);
+const struct directory *server_directory(const struct server *srv);
+struct commit *server_commit(struct server *srv);
+struct event_base *server_base(struct server *srv);
+SSL_CTX *server_tls_ctx(struct server *srv);
+bool server_stopping(const struct server *srv);
+
+void server_client_add(struct server *srv, struct server_client *cl);
+void server_client_remove(struct server *srv, struct server_client *cl);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * server_listen.c - listening sockets, accept, connection limits.
+ *
+ * Sockets are opened before anything else (and before a privilege drop),
+ * one per configured address. At accept, the total and per-IP limits are
+ * checked first: a client over a limit gets "421" and the door, without a
+ * session being created (RFC 5321 3.8 allows 421 at any time).
+ */
+#include "core/common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "server/server_int.h"
+#include "smtp/smtp.h"
+
+#define LISTEN_BACKLOG 1024
+
+static int
+server_bind(const struct listen_addr *a)
+{
+	int fd, one = 1;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+server_ip_text(const struct sockaddr *sa, char *out, size_t size)
+{
+	const void *addr = sa->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)size) == NULL)
+		cstr_copy(out, size, "unknown");
+}
+
+/* Best effort: the socket is fresh, a short reply fits its buffer. */
+static void
+server_refuse_fd(int fd, const char *hostname, const char *why)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "421 4.7.0 %s %s\r\n", hostname,
+	    why);
+
+	if (n > 0 && write(fd, line, (size_t)MIN((size_t)n, sizeof(line))) <
+	    0) {
+		/* the client is gone already */
+	}
+	close(fd);
+}
+
+static void
+server_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server_listener *l = arg;
+	struct server *srv = l->srv;
+	const struct config *cfg = srv->cfg;
+	char ip[64];
+
+	(void)lev;
+	server_ip_text(sa, ip, sizeof(ip));
+	if (srv->stopping) {
+		server_refuse_fd(fd, cfg->hostname, "Service shutting down");
+		return;
+	}
+	if (srv->nclients >= cfg->max_connections) {
+		log_info("event=refuse-connection ip=%s listener=%s "
+		    "reason=too-many-connections", ip, l->text);
+		server_refuse_fd(fd, cfg->hostname, "Too many connections, "
+		    "try again later");
+		return;
+	}
+	if (server_clients_from(srv, ip) >= cfg->max_connections_per_ip) {
+		log_info("event=refuse-connection ip=%s listener=%s "
+		    "reason=too-many-connections-from-ip", ip, l->text);
+		server_refuse_fd(fd, cfg->hostname, "Too many connections "
+		    "from your address, try again later");
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	smtp_session_start(srv, fd, l->kind, sa, (socklen_t)salen);
+}
+
+static void
+server_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct server_listener *l = arg;
+
+	(void)lev;
+	/* EMFILE and friends: logged; libevent retries on the next event. */
+	log_warn("event=accept-error listener=%s error=%s", l->text,
+	    log_qs(strerror(errno)));
+}
+
+static void
+server_listen_one(struct server *srv, enum listener_kind kind,
+    const struct listen_addr *a)
+{
+	struct server_listener *l = xcalloc(1, sizeof(*l));
+	int fd = server_bind(a);
+
+	if (fd == -1)
+		fatal("cannot listen on %s (%s): %s", a->text,
+		    listener_name(kind), strerror(errno));
+	l->srv = srv;
+	l->kind = kind;
+	snprintf(l->text, sizeof(l->text), "%s/%s", listener_name(kind),
+	    a->text);
+	l->lev = evconnlistener_new(srv->base, server_on_accept, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (l->lev == NULL)
+		fatal("evconnlistener_new failed for %s", a->text);
+	evconnlistener_set_error_cb(l->lev, server_on_accept_error);
+	l->next = srv->listeners;
+	srv->listeners = l;
+	log_info("event=listen listener=%s addr=%s", listener_name(kind),
+	    a->text);
+}
+
+void
+server_listen_all(struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	size_t k, i;
+
+	for (k = 0; k < LISTEN_KIND_COUNT; k++) {
+		if (cfg->listen[k].count && (k == LISTEN_POP3 ||
+		    k == LISTEN_POP3S)) {
+			log_warn("event=listener-unavailable listener=%s "
+			    "reason=\"POP3 is not implemented yet\"",
+			    listener_name((enum listener_kind)k));
+			continue;
+		}
+		for (i = 0; i < cfg->listen[k].count; i++)
+			server_listen_one(srv, (enum listener_kind)k,
+			    &cfg->listen[k].addrs[i]);
+	}
+}
+
+void
+server_listen_close(struct server *srv)
+{
+	struct server_listener *l;
+
+	while ((l = srv->listeners) != NULL) {
+		srv->listeners = l->next;
+		evconnlistener_free(l->lev);
+		free(l);
+	}
+}

@@ -1,0 +1,118 @@
+/*
+ * smtp_cmd_rcpt.c - RCPT TO (RFC 5321 4.1.1.3): who we accept mail for.
+ *
+ * Unknown users are refused here, never accepted and bounced later
+ * (backscatter). Anything for a domain that is not ours is refused: on the
+ * MX listener we are not a relay. Address tricks are refused by the strict
+ * parser (smtp_addr.h) with 5.7.1, so they read as policy, not as typos.
+ */
+#include "core/common.h"
+
+#include "core/log.h"
+#include "smtp/smtp_int.h"
+
+static bool
+smtp_check_rcpt(struct smtp_session *s, struct str args,
+    struct smtp_addr *addr)
+{
+	const struct config *cfg = server_config(s->srv);
+	struct smtp_param params[SMTP_PARAMS_MAX];
+	enum smtp_addr_err err;
+	struct str rest;
+	size_t n;
+	int flags = SMTP_ADDR_POSTMASTER | SMTP_ADDR_STRICT;
+
+	if (s->state < SMTP_STATE_MAIL) {
+		smtp_refuse(s, "bad-sequence", 503, "5.5.1",
+		    "Error: need MAIL command");
+		return false;
+	}
+	if (s->tx.started) {
+		smtp_refuse(s, "bad-sequence", 503, "5.5.1",
+		    "Error: message content already started");
+		return false;
+	}
+	if (smtp_parse_mail_rcpt(args, "TO", &rest) == -1) {
+		smtp_refuse(s, "bad-syntax", 501, "5.5.4",
+		    "Syntax: RCPT TO:<address>");
+		return false;
+	}
+	if (s->tx.smtputf8)
+		flags |= SMTP_ADDR_UTF8;
+	err = smtp_addr_parse_path(&rest, flags, addr);
+	if (err != SMTP_ADDR_OK && smtp_addr_err_is_trick(err)) {
+		smtp_refuse(s, "relay-trick", 550, "5.7.1", "Recipient "
+		    "address rejected: %s", smtp_addr_strerror(err));
+		return false;
+	}
+	if (err == SMTP_ADDR_ERR_UTF8) {
+		smtp_refuse(s, "bad-recipient", 553, "5.6.7", "Non-ASCII "
+		    "recipient address requires SMTPUTF8");
+		return false;
+	}
+	if (err != SMTP_ADDR_OK) {
+		smtp_refuse(s, "bad-recipient", 501, "5.1.3", "Bad recipient "
+		    "address syntax: %s", smtp_addr_strerror(err));
+		return false;
+	}
+	/* We offer no RCPT extension (no DSN): any parameter is unknown. */
+	if (smtp_parse_params(rest, params, ARRAY_LEN(params), &n, true) ==
+	    -1 || n > 0) {
+		smtp_refuse(s, "bad-param", 555, "5.5.4",
+		    "Unsupported RCPT parameters");
+		return false;
+	}
+	if (s->tx.nrcpts >= cfg->max_recipients) {
+		/* RFC 5321 4.5.3.1.10: 452, the client sends the rest later. */
+		smtp_refuse(s, "too-many-recipients", 452, "4.5.3",
+		    "Error: too many recipients");
+		return false;
+	}
+	return true;
+}
+
+/* Where the mail goes; false after replying with the refusal. */
+static bool
+smtp_resolve_rcpt(struct smtp_session *s, struct smtp_addr *addr,
+    struct dir_result *res)
+{
+	const struct config *cfg = server_config(s->srv);
+	const char *domain = addr->postmaster_only ? cfg->domains[0] :
+	    addr->domain;
+
+	switch (directory_resolve(server_directory(s->srv), addr->local,
+	    domain, res)) {
+	case DIR_OK:
+		return true;
+	case DIR_FOREIGN:
+		smtp_refuse(s, "relay-denied", 554, "5.7.1", "<%s@%s>: Relay "
+		    "access denied", addr->local, addr->domain);
+		return false;
+	case DIR_UNKNOWN:
+		break;
+	}
+	smtp_refuse(s, "unknown-user", 550, "5.1.1", "<%s@%s>: Recipient "
+	    "address rejected: user unknown", addr->local, domain);
+	return false;
+}
+
+void
+smtp_cmd_rcpt(struct smtp_session *s, struct str args)
+{
+	struct smtp_addr addr;
+	struct dir_result res;
+	struct smtp_rcpt *r;
+
+	if (!smtp_check_rcpt(s, args, &addr) ||
+	    !smtp_resolve_rcpt(s, &addr, &res))
+		return;
+	s->tx.rcpts = xreallocarray(s->tx.rcpts, s->tx.nrcpts + 1,
+	    sizeof(*s->tx.rcpts));
+	r = &s->tx.rcpts[s->tx.nrcpts++];
+	smtp_addr_format(&addr, r->addr, sizeof(r->addr));
+	r->targets = res;
+	s->state = SMTP_STATE_RCPT;
+	log_sess(LOG_LEVEL_INFO, s->id, "event=rcpt ip=%s qid=%s to=%s "
+	    "targets=%zu", s->client.ip, s->tx.qid, log_qs(r->addr), res.n);
+	smtp_reply(s, 250, "2.1.5", "Ok");
+}
