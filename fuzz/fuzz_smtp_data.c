@@ -1,0 +1,143 @@
+/*
+ * fuzz_smtp_data.c - libFuzzer harness for smtp_data.c, the end-of-DATA
+ * decision that SMTP smuggling attacks target.
+ *
+ * Input: a 4-byte header, then the bytes sent after DATA (or BDAT).
+ *   byte 0, bit 0: BDAT mode; bit 1: call smtp_data_finish() at the end
+ *   bytes 1-3: chunk sizes, used in turn: (b % 32) + 1
+ * The payload is fed once in one call, once in those chunks and once a
+ * byte at a time; all three must agree on output, consumed bytes, flags
+ * and end, or the harness aborts. Each call gets an output buffer of
+ * exactly inlen + 2 bytes, the documented need, so ASan sees any overrun.
+ * Independently of the machine, it also checks where the message must end
+ * (at the first <CRLF>.<CRLF>, or a first line of ".") and that BDAT
+ * passes bytes through untouched.
+ */
+#include "core/common.h"
+
+#include "smtp/smtp_data.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define HEADER 4
+
+struct run {
+	char		*out;
+	size_t		 outlen;
+	size_t		 consumed;
+	unsigned	 flags;
+	bool		 done;
+};
+
+static void
+run_feed(enum smtp_data_mode mode, bool finish, const char *in, size_t len,
+    const uint8_t *sizes, size_t nsizes, struct run *r)
+{
+	struct smtp_data d;
+	size_t pos = 0, k = 0;
+
+	r->out = xmalloc(len + 2);
+	r->outlen = 0;
+	smtp_data_init(&d, mode);
+	while (pos < len && !d.done) {
+		size_t chunk = nsizes ? (size_t)(sizes[k++ % nsizes] % 32) + 1 :
+		    len - pos, used, outn = 0;
+		char *tmp;
+
+		chunk = MIN(chunk, len - pos);
+		tmp = xmalloc(chunk + 2);
+		used = smtp_data_feed(&d, in + pos, chunk, tmp, &outn);
+		if (used > chunk || outn > chunk + 2 ||
+		    (used < chunk && !d.done) ||
+		    r->outlen + outn > len + 2)
+			abort();
+		memcpy(r->out + r->outlen, tmp, outn);
+		r->outlen += outn;
+		pos += used;
+		free(tmp);
+		if (used < chunk)
+			break;
+	}
+	if (finish && !d.done) {
+		char last[1];
+		size_t n = smtp_data_finish(&d, last);
+
+		if (n > 1)
+			abort();
+		memcpy(r->out + r->outlen, last, n);
+		r->outlen += n;
+	}
+	r->consumed = pos;
+	r->flags = d.flags;
+	r->done = d.done;
+}
+
+static void
+same(const struct run *a, const struct run *b)
+{
+	if (a->outlen != b->outlen || memcmp(a->out, b->out, a->outlen) != 0 ||
+	    a->consumed != b->consumed || a->flags != b->flags ||
+	    a->done != b->done)
+		abort();
+}
+
+/* Where <CRLF>.<CRLF> first ends the message, or 0 if it does not. */
+static size_t
+expected_end(const char *in, size_t len)
+{
+	const char *p;
+
+	if (len >= 3 && memcmp(in, ".\r\n", 3) == 0)
+		return 3;
+	p = memmem(in, len, "\r\n.\r\n", 5);
+	return p ? (size_t)(p - in) + 5 : 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t one[] = { 0 };
+	enum smtp_data_mode mode;
+	struct run whole, chunks, bytes;
+	const char *in;
+	size_t len, end;
+	bool finish;
+
+	if (size < HEADER)
+		return 0;
+	mode = data[0] & 1 ? SMTP_DATA_MODE_BDAT : SMTP_DATA_MODE_DATA;
+	finish = (data[0] & 2) != 0;
+	in = (const char *)data + HEADER;
+	len = size - HEADER;
+
+	run_feed(mode, finish, in, len, NULL, 0, &whole);
+	run_feed(mode, finish, in, len, data + 1, 3, &chunks);
+	run_feed(mode, finish, in, len, one, 1, &bytes);
+	same(&whole, &chunks);
+	same(&whole, &bytes);
+
+	if (mode == SMTP_DATA_MODE_BDAT) {
+		/* No dot processing, no end: bytes pass through unchanged. */
+		if (whole.done || whole.consumed != len)
+			abort();
+		if (finish && (whole.outlen != len ||
+		    memcmp(whole.out, in, len) != 0))
+			abort();
+		/* Without finish, only a final CR may be held back. */
+		if (!finish && (whole.outlen != len - (len && in[len - 1] ==
+		    '\r') || memcmp(whole.out, in, whole.outlen) != 0))
+			abort();
+	} else {
+		end = expected_end(in, len);
+		if (whole.done != (end != 0))
+			abort();
+		if (whole.consumed != (end ? end : len))
+			abort();
+		if (whole.outlen > whole.consumed)
+			abort();
+	}
+	free(whole.out);
+	free(chunks.out);
+	free(bytes.out);
+	return 0;
+}

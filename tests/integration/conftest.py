@@ -1,0 +1,310 @@
+"""Fixtures for facteur's integration tests.
+
+Every test gets real `facteur` processes on loopback, each with its own
+data_dir and config written from keyword arguments.  Nothing here mocks the
+server: tests talk to it over real sockets with real clients (smtplib, raw
+sockets, swaks, openssl).  No test sends a DNS query off the machine: every
+config points [dns] resolver at a closed loopback port unless a test starts
+its own dnsmasq.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+BIN = os.environ.get("FACTEUR_BIN") or str(Path(__file__).resolve().parents[2] / "build" / "facteur")
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def free_port(host="127.0.0.1"):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_port(host, port, timeout=10.0):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.settimeout(0.5)
+                s.connect((host, port))
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on {host}:{port}")
+
+
+class Facteur:
+    """One facteur server: config, data_dir, process, helpers."""
+
+    def __init__(self, root, name="facteur", domains=("example.test", "example.org"),
+                 hostname="mail.example.test", listen=None, extra=None):
+        self.root = Path(root) / name
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.data_dir = self.root / "data"
+        self.conf = self.root / "facteur.conf"
+        self.log_path = self.root / "facteur.log"
+        self.hostname = hostname
+        self.domains = list(domains)
+        self.ports = {}
+        self.proc = None
+        self.log_offset = 0
+        listen = listen or {"smtp": "127.0.0.1"}
+        for kind, host in listen.items():
+            self.ports[kind] = free_port(host)
+        self.listen = listen
+        self.extra = extra or {}
+        self.write_config()
+
+    @property
+    def port(self):
+        return self.ports["smtp"]
+
+    def addr(self, kind="smtp"):
+        return (self.listen[kind], self.ports[kind])
+
+    def write_config(self):
+        sections = {
+            "server": {
+                "hostname": self.hostname,
+                "domains": " ".join(self.domains),
+                "data_dir": str(self.data_dir),
+                "max_message_size": "1M",
+                "log_level": "debug",
+            },
+            "listen": {},
+            "limits": {},
+            "dns": {"resolver": "127.0.0.1:9"},
+        }
+        for kind, host in self.listen.items():
+            h = f"[{host}]" if ":" in host else host
+            sections["listen"][kind] = f"{h}:{self.ports[kind]}"
+        for key, value in self.extra.items():
+            section, _, k = key.partition(".")
+            sections.setdefault(section, {})[k] = value
+        lines = []
+        for section, kv in sections.items():
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {v}" for k, v in kv.items()]
+            lines.append("")
+        self.conf.write_text("\n".join(lines))
+
+    def cli(self, *args, input=None, check=True):
+        r = subprocess.run([BIN, *args, "-c", str(self.conf)], input=input,
+                           capture_output=True, text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError(f"facteur {' '.join(args)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        return r
+
+    def add_user(self, address, password="password123"):
+        self.cli("user", "add", address, input=password + "\n")
+
+    def set_aliases(self, text):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "aliases").write_text(text)
+
+    def start(self, wait=True):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.logf = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        self.proc = subprocess.Popen([BIN, "serve", "-c", str(self.conf)],
+                                     stdout=self.logf, stderr=self.logf, env=env)
+        if wait:
+            for kind in self.listen:
+                wait_port(*self.addr(kind))
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            raise AssertionError("facteur did not stop on SIGTERM")
+        finally:
+            self.logf.close()
+            self.proc = None
+        return rc
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.logf.close()
+        self.proc = None
+
+    def reload(self):
+        self.proc.send_signal(signal.SIGHUP)
+        self.wait_log("event=reload")
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_log(self, pattern, timeout=10.0, since=0):
+        end = time.time() + timeout
+        while time.time() < end:
+            text = self.log()[since:]
+            m = re.search(pattern, text)
+            if m:
+                return m
+            time.sleep(0.05)
+        raise AssertionError(f"log never matched {pattern!r}:\n{self.log()[-3000:]}")
+
+    def maildir(self, address):
+        local, domain = address.split("@")
+        return self.data_dir / "mail" / domain / local
+
+    def messages(self, address, sub=("new", "cur")):
+        out = []
+        md = self.maildir(address)
+        for s in sub:
+            d = md / s
+            if d.is_dir():
+                out += sorted(d.iterdir())
+        return out
+
+    def wait_messages(self, address, count, timeout=10.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            msgs = self.messages(address)
+            if len(msgs) >= count:
+                return msgs
+            time.sleep(0.05)
+        raise AssertionError(f"{address} has {len(self.messages(address))} messages, want {count}")
+
+    def sanitizer_errors(self):
+        text = self.log()
+        return [m for m in SANITIZER_MARKERS if m in text]
+
+
+@pytest.fixture
+def make_facteur(tmp_path):
+    """Factory: make_facteur(**kwargs) -> Facteur (not started)."""
+    made = []
+
+    def make(**kwargs):
+        kwargs.setdefault("name", f"facteur{len(made)}")
+        f = Facteur(tmp_path, **kwargs)
+        made.append(f)
+        return f
+
+    yield make
+    problems = []
+    for f in made:
+        if f.proc is not None:
+            try:
+                f.stop()
+            except AssertionError as e:
+                problems.append(str(e))
+        errs = f.sanitizer_errors()
+        if errs:
+            problems.append(f"{f.root}: sanitizer reported {errs}:\n{f.log()[-5000:]}")
+    if problems:
+        pytest.fail("\n".join(problems))
+
+
+@pytest.fixture
+def server(make_facteur):
+    """A started facteur with users alice@example.test, bob@example.test,
+    aliases and a catch-all for example.org."""
+    f = make_facteur()
+    f.add_user("alice@example.test")
+    f.add_user("bob@example.test")
+    f.set_aliases(
+        "postmaster@example.test: alice@example.test\n"
+        "team@example.test: alice@example.test, bob@example.test\n"
+        "@example.org: bob@example.test\n")
+    return f.start()
+
+
+class RawClient:
+    """A raw SMTP client over a socket, for the cases smtplib won't send."""
+
+    def __init__(self, host, port, timeout=10.0):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def reply(self):
+        """Reads one complete (possibly multi-line) reply: (code, text)."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"closed; got {self.buf!r} {lines!r}")
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode(errors="replace"))
+            if len(line) < 4 or line[3:4] != b"-":
+                return int(lines[-1][:3]), "\n".join(l[4:] for l in lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5.0):
+        """True when the server closed the connection (after any data)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (socket.timeout, TimeoutError):
+            return False
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def raw(server):
+    """raw() -> a RawClient connected to the server's smtp listener,
+    greeting already read."""
+    clients = []
+
+    def connect(kind="smtp", greet=True):
+        c = RawClient(*server.addr(kind))
+        clients.append(c)
+        if greet:
+            code, _ = c.reply()
+            assert code == 220
+        return c
+
+    yield connect
+    for c in clients:
+        c.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    path = os.environ.get("FACTEUR_TEST_STATS")
+    if not path:
+        return
+    stats = terminalreporter.stats
+    passed = len(stats.get("passed", []))
+    failed = len(stats.get("failed", [])) + len(stats.get("error", []))
+    with open(path, "w") as f:
+        f.write(f"passed={passed}\nfailed={failed}\n")
