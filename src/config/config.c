@@ -34,6 +34,7 @@ enum config_type {
 	CT_MILLIS,
 	CT_LISTEN,
 	CT_LOGLEVEL,
+	CT_BOOL,
 };
 
 struct config_key {
@@ -81,6 +82,15 @@ static const struct config_key config_keys[] = {
 
 	{ "tls", "cert", CT_PATH, OFF(tls_cert), NULL, 0 },
 	{ "tls", "key", CT_PATH, OFF(tls_key), NULL, 0 },
+
+	{ "auth", "mx", CT_BOOL, OFF(auth_on_mx), "no", 0 },
+	{ "auth", "plaintext_localhost", CT_BOOL,
+	    OFF(auth_plaintext_localhost), "no", 0 },
+	{ "auth", "failure_delay", CT_MILLIS, OFF(auth_failure_delay_ms), "2s",
+	    60000 },
+
+	{ "submission", "check_from", CT_BOOL, OFF(submission_check_from),
+	    "yes", 0 },
 
 	{ "dns", "resolver", CT_STRING, OFF(dns_resolver), NULL, 0 },
 };
@@ -328,6 +338,20 @@ config_set_number(const struct config_key *k, uint64_t *dst, const char *v)
 }
 
 static const char *
+config_set_bool(bool *dst, const char *v)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		*dst = true;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		*dst = false;
+	else
+		return "expected yes or no";
+	return NULL;
+}
+
+static const char *
 config_set_loglevel(int *dst, const char *v)
 {
 	static const char *const names[] = { "debug", "info", "warn", "err" };
@@ -367,6 +391,8 @@ config_set(struct config *cfg, const struct config_key *k, const char *v)
 		return config_set_listen(dst, v);
 	case CT_LOGLEVEL:
 		return config_set_loglevel(dst, v);
+	case CT_BOOL:
+		return config_set_bool(dst, v);
 	default:
 		return config_set_number(k, dst, v);
 	}

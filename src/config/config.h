@@ -69,6 +69,14 @@ struct config {
 	char		*tls_cert;
 	char		*tls_key;
 
+	/* [auth] */
+	bool		 auth_on_mx;		/* offer AUTH on smtp too */
+	bool		 auth_plaintext_localhost;
+	uint64_t	 auth_failure_delay_ms;
+
+	/* [submission] */
+	bool		 submission_check_from;	/* header From: is theirs */
+
 	/* [dns] */
 	char		*dns_resolver;
 };

@@ -26,6 +26,8 @@ config_strip_comment(struct str v)
 {
 	size_t i;
 
+	if (v.len && (v.p[0] == ';' || v.p[0] == '#'))
+		return str_make(v.p, 0);	/* "key = ; note": empty */
 	for (i = 1; i < v.len; i++)
 		if ((v.p[i] == ';' || v.p[i] == '#') &&
 		    (v.p[i - 1] == ' ' || v.p[i - 1] == '\t'))

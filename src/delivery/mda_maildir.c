@@ -71,26 +71,25 @@ mda_host_part(const char *hostname, char *out, size_t size)
 }
 
 int
-mda_maildir_open(struct mda_file *f, const char *data_dir,
+mda_maildir_open(struct durable_file *f, const char *data_dir,
     const char *mailbox, const char *hostname)
 {
 	char maildir[PATH_MAX], host[256];
 	struct timespec ts;
 	int n;
 
-	f->fd = -1;
-	f->tmp[0] = f->final[0] = '\0';
+	durable_init(f);
 	if (mda_maildir_path(data_dir, mailbox, maildir, sizeof(maildir))
 	    == -1) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	n = snprintf(f->newdir, sizeof(f->newdir), "%s/new", maildir);
-	if (n < 0 || (size_t)n >= sizeof(f->newdir)) {
+	n = snprintf(f->dir, sizeof(f->dir), "%s/new", maildir);
+	if (n < 0 || (size_t)n >= sizeof(f->dir)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (access(f->newdir, F_OK) == -1 && mda_maildir_create(maildir) == -1)
+	if (access(f->dir, F_OK) == -1 && mda_maildir_create(maildir) == -1)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	mda_host_part(hostname, host, sizeof(host));
@@ -126,24 +125,41 @@ mda_crlf_to_lf(const char *p, size_t len, bool *pending_cr, struct buf *out,
 	(void)r;	/* out has room: at most len + 1 bytes per call */
 }
 
+/* The name in new/: the unique part of tmp/ plus the two sizes. */
+static int
+mda_final_name(struct durable_file *f, size_t size, size_t vsize)
+{
+	const char *base = strrchr(f->tmp, '/') + 1;
+	int n;
+
+	n = snprintf(f->final, sizeof(f->final), "%s/%s,S=%zu,W=%zu", f->dir,
+	    base, size, vsize);
+	if (n < 0 || (size_t)n >= sizeof(f->final)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 int
-mda_maildir_write(struct mda_file *f, const char *return_path,
-    const char *delivered_to, struct spool *sp)
+mda_maildir_write(struct durable_file *f, const char *return_path,
+    const char *delivered_to, const char *headers, size_t headers_len,
+    struct spool *sp)
 {
 	char chunk[MDA_CHUNK];
 	struct buf out;
-	size_t off = 0, lines = 0;
+	size_t off = 0, lines = 0, size = 0;
 	bool pending_cr = false;
 	ssize_t n;
 	int r = -1;
 
-	buf_init(&out, MDA_CHUNK * 2);
+	buf_init(&out, MDA_CHUNK * 4);
 	/* RFC 5321 4.4: Return-Path is added by the final delivery. */
 	if (buf_addf(&out, "Return-Path: <%s>\nDelivered-To: %s\n",
 	    return_path, delivered_to) == -1)
 		goto out;
 	lines = 2;
-	f->size = 0;
+	mda_crlf_to_lf(headers, headers_len, &pending_cr, &out, &lines);
 	for (;;) {
 		n = spool_read(sp, off, chunk, sizeof(chunk));
 		if (n < 0)
@@ -155,49 +171,14 @@ mda_maildir_write(struct mda_file *f, const char *return_path,
 			    &lines);
 		if (fs_write_all(f->fd, buf_data(&out), buf_len(&out)) == -1)
 			goto out;
-		f->size += buf_len(&out);
+		size += buf_len(&out);
 		buf_reset(&out);
 		if (n == 0)
 			break;
 		off += (size_t)n;
 	}
-	f->vsize = f->size + lines;
-	r = 0;
+	r = mda_final_name(f, size, size + lines);
 out:
 	buf_release(&out);
 	return r;
-}
-
-int
-mda_maildir_link(struct mda_file *f)
-{
-	const char *base = strrchr(f->tmp, '/') + 1;
-	int n;
-
-	n = snprintf(f->final, sizeof(f->final), "%s/%s,S=%zu,W=%zu",
-	    f->newdir, base, f->size, f->vsize);
-	if (n < 0 || (size_t)n >= sizeof(f->final)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return rename(f->tmp, f->final);
-}
-
-void
-mda_maildir_abort(struct mda_file *f)
-{
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
-	if (f->tmp[0])
-		unlink(f->tmp);
-	f->tmp[0] = '\0';
-}
-
-void
-mda_maildir_close(struct mda_file *f)
-{
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
 }

@@ -426,24 +426,43 @@ dir_result_free(struct dir_result *res)
 	res->n = 0;
 }
 
-bool
-directory_address_owned_by(const struct directory *d, const char *address,
-    const char *user)
+/* Does the alias key expand (not via catch-alls) to user? */
+static bool
+dir_alias_reaches(const struct directory *d, const char *key,
+    const char *user, unsigned depth)
 {
-	struct dir_result res;
-	const char *at = strrchr(address, '@');
-	char local[SMTP_LOCAL_MAX + 1];
-	bool owned = false;
+	char **targets = map_get(d->aliases, key, strlen(key));
 	size_t i;
 
-	if (at == NULL || str_copy(local, sizeof(local), str_make(address,
-	    (size_t)(at - address))) == -1)
+	if (targets == NULL || depth == ALIAS_DEPTH_MAX)
 		return false;
-	if (directory_resolve(d, local, at + 1, &res) != DIR_OK)
+	for (i = 0; targets[i]; i++)
+		if (strcmp(targets[i], user) == 0 ||
+		    (strcmp(targets[i], key) != 0 &&
+		    dir_alias_reaches(d, targets[i], user, depth + 1)))
+			return true;
+	return false;
+}
+
+bool
+directory_sender_allowed(const struct directory *d, const char *address,
+    const char *user)
+{
+	char addr[SMTP_ADDR_TEXT_MAX], u[SMTP_ADDR_TEXT_MAX];
+	char base[SMTP_ADDR_TEXT_MAX];
+	const char *at, *plus;
+
+	if (cstr_copy(addr, sizeof(addr), address) == -1 ||
+	    cstr_copy(u, sizeof(u), user) == -1 ||
+	    (at = strrchr(addr, '@')) == NULL)
 		return false;
-	for (i = 0; i < res.n; i++)
-		if (res.v[i].local && strcasecmp(res.v[i].addr, user) == 0)
-			owned = true;
-	dir_result_free(&res);
-	return owned;
+	ascii_lower_inplace(addr, strlen(addr));
+	ascii_lower_inplace(u, strlen(u));
+	if (strcmp(addr, u) == 0 || dir_alias_reaches(d, addr, u, 0))
+		return true;
+	plus = memchr(addr, '+', (size_t)(at - addr));
+	if (plus == NULL || plus == addr || snprintf(base, sizeof(base),
+	    "%.*s%s", (int)(plus - addr), addr, at) >= (int)sizeof(base))
+		return false;
+	return strcmp(base, u) == 0 || dir_alias_reaches(d, base, u, 0);
 }

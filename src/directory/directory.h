@@ -61,8 +61,13 @@ const char *directory_user_hash(const struct directory *dir,
 bool directory_is_local_domain(const struct directory *dir,
     const char *domain);
 size_t directory_user_count(const struct directory *dir);
-/* True when address (local@domain) resolves to the given user. */
-bool directory_address_owned_by(const struct directory *dir,
+/*
+ * May user send as address? Yes for the user's own address, its
+ * sub-addresses (user+tag@domain), and aliases naming the user (directly
+ * or through other aliases); never through a catch-all, which would give
+ * everyone every address of the domain. Case-insensitive.
+ */
+bool directory_sender_allowed(const struct directory *dir,
     const char *address, const char *user);
 
 /* Paths of the two files for a data_dir, written into out. */

@@ -32,12 +32,34 @@ struct conn {
 	bool			 paused;
 	bool			 closing;
 	bool			 handshaking;
+	unsigned		 close_polls;
 	unsigned		 timeout;
 };
 
 static void conn_on_read(struct bufferevent *bev, void *arg);
 static void conn_on_write(struct bufferevent *bev, void *arg);
 static void conn_on_event(struct bufferevent *bev, short what, void *arg);
+
+/*
+ * Closing: CONN_EV_CLOSED once everything written has left, including
+ * what a TLS filter already passed to the socket bufferevent below it
+ * (whose callbacks belong to the filter, so we poll it briefly).
+ */
+static void
+conn_try_close(struct conn *c)
+{
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	struct timeval tv = { 0, 10000 };
+
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+		return;		/* the write callback calls again */
+	if (under && evbuffer_get_length(bufferevent_get_output(under)) != 0 &&
+	    c->close_polls++ < 500) {
+		event_add(c->kick, &tv);
+		return;
+	}
+	c->cb(c->arg, CONN_EV_CLOSED);
+}
 
 static void
 conn_on_kick(evutil_socket_t fd, short what, void *arg)
@@ -46,12 +68,9 @@ conn_on_kick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-			c->cb(c->arg, CONN_EV_CLOSED);
-		return;
-	}
-	if (!c->paused)
+	if (c->closing)
+		conn_try_close(c);
+	else if (!c->paused)
 		c->cb(c->arg, CONN_EV_READ);
 }
 
@@ -128,8 +147,9 @@ conn_on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		c->cb(c->arg, CONN_EV_CLOSED);
+	(void)bev;
+	if (c->closing)
+		conn_try_close(c);
 }
 
 static void
@@ -191,6 +211,14 @@ conn_read_line(struct conn *c, size_t max, struct str *line)
 	evbuffer_drain(in, (size_t)p.pos + 1);
 	*line = str_make(buf_data(&c->line), buf_len(&c->line));
 	return 1;
+}
+
+void
+conn_wipe_line(struct conn *c)
+{
+	if (c->line.data)
+		explicit_bzero(c->line.data, c->line.alloc);
+	buf_reset(&c->line);
 }
 
 size_t

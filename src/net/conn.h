@@ -52,6 +52,8 @@ void conn_set_timeout(struct conn *c, unsigned seconds);
  * 0: no complete line yet; -1: the line passed max and was discarded.
  */
 int conn_read_line(struct conn *c, size_t max, struct str *line);
+/* Zeroes the last line read (it held a secret). */
+void conn_wipe_line(struct conn *c);
 /* The first contiguous chunk of input (0 if none). */
 size_t conn_peek(struct conn *c, const char **p);
 void conn_drain(struct conn *c, size_t n);

@@ -19,13 +19,15 @@
 #include "core/log.h"
 #include "core/map.h"
 #include "delivery/mda_maildir.h"
+#include "queue/queue_file.h"
 #include "queue/commit.h"
 #include "queue/spool.h"
 
 struct commit_job {
 	struct commit_job	*next;
 	struct commit_msg	 msg;
-	struct mda_file		*files;		/* one per mailbox */
+	struct durable_file	*files;		/* mailboxes, then queue */
+	size_t			 nfiles;
 	int			 error;
 	commit_done_fn		 done;		/* NULL once forgotten */
 	void			*arg;
@@ -52,11 +54,16 @@ commit_msg_release(struct commit_msg *msg)
 	size_t i;
 
 	spool_free(&msg->spool);
+	XFREE(&msg->headers);
 	XFREE(&msg->return_path);
 	for (i = 0; i < msg->nmailboxes; i++)
 		free(msg->mailboxes[i]);
 	XFREE(&msg->mailboxes);
 	msg->nmailboxes = 0;
+	if (msg->queue) {
+		queue_env_release(msg->queue);
+		XFREE(&msg->queue);
+	}
 }
 
 static void
@@ -67,61 +74,57 @@ commit_job_free(struct commit_job *job)
 	free(job);
 }
 
-/* Step 1 for one job: every delivery file written, not yet synced. */
-static void
-commit_write_job(struct commit *c, struct commit_job *job)
-{
-	size_t i;
-
-	job->files = xcalloc(job->msg.nmailboxes, sizeof(*job->files));
-	for (i = 0; i < job->msg.nmailboxes; i++)
-		job->files[i].fd = -1;
-	for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
-		struct mda_file *f = &job->files[i];
-
-		if (mda_maildir_open(f, c->data_dir, job->msg.mailboxes[i],
-		    c->hostname) == -1 || mda_maildir_write(f,
-		    job->msg.return_path, job->msg.mailboxes[i],
-		    job->msg.spool) == -1)
-			job->error = errno ? errno : EIO;
-	}
-}
-
 static void
 commit_abort_job(struct commit_job *job)
 {
 	size_t i;
 
-	for (i = 0; i < job->msg.nmailboxes; i++)
-		mda_maildir_abort(&job->files[i]);
+	for (i = 0; i < job->nfiles; i++)
+		durable_abort(&job->files[i]);
 }
 
-/* Steps 2 and 3: data durable, then visible. */
+/* Step 1 for one job: every file written, not yet synced. */
+static void
+commit_write_job(struct commit *c, struct commit_job *job)
+{
+	struct commit_msg *m = &job->msg;
+	size_t i;
+
+	job->nfiles = m->nmailboxes + (m->queue ? 2 : 0);
+	job->files = xcalloc(job->nfiles, sizeof(*job->files));
+	for (i = 0; i < job->nfiles; i++)
+		durable_init(&job->files[i]);
+	for (i = 0; i < m->nmailboxes && !job->error; i++)
+		if (mda_maildir_open(&job->files[i], c->data_dir,
+		    m->mailboxes[i], c->hostname) == -1 ||
+		    mda_maildir_write(&job->files[i], m->return_path,
+		    m->mailboxes[i], m->headers, m->headers_len,
+		    m->spool) == -1)
+			job->error = errno ? errno : EIO;
+	if (m->queue && !job->error && queue_file_create(c->data_dir,
+	    m->queue, m->headers, m->headers_len, m->spool,
+	    &job->files[m->nmailboxes]) == -1)
+		job->error = errno ? errno : EIO;
+	if (job->error)
+		commit_abort_job(job);
+}
+
+/* Steps 2 and 3: data durable, then visible, in order. */
 static void
 commit_sync_and_link(struct commit_job *job, unsigned long *fsyncs)
 {
 	size_t i;
 
-	for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
+	for (i = 0; i < job->nfiles && !job->error; i++) {
 		(*fsyncs)++;
-		if (fdatasync(job->files[i].fd) == -1)
+		if (durable_sync(&job->files[i]) == -1)
 			job->error = errno;
 	}
-	if (job->error) {
+	for (i = 0; i < job->nfiles && !job->error; i++)
+		if (durable_link(&job->files[i]) == -1)
+			job->error = errno;
+	if (job->error)
 		commit_abort_job(job);
-		return;
-	}
-	for (i = 0; i < job->msg.nmailboxes; i++) {
-		if (!job->error && mda_maildir_link(&job->files[i]) == -1) {
-			job->error = errno;
-			mda_maildir_abort(&job->files[i]);
-			continue;
-		}
-		if (job->error)
-			mda_maildir_abort(&job->files[i]);
-		else
-			mda_maildir_close(&job->files[i]);
-	}
 }
 
 /* Step 4: each directory that received a name, fsynced once. */
@@ -136,8 +139,8 @@ commit_sync_dirs(struct commit_job *batch, unsigned long *fsyncs)
 	void *val;
 
 	for (job = batch; job; job = job->next)
-		for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
-			dir = job->files[i].newdir;
+		for (i = 0; i < job->nfiles && !job->error; i++) {
+			dir = job->files[i].dir;
 			if (map_get(dirs, dir, strlen(dir)) != NULL)
 				continue;
 			(*fsyncs)++;
@@ -145,8 +148,8 @@ commit_sync_dirs(struct commit_job *batch, unsigned long *fsyncs)
 			map_put(dirs, dir, strlen(dir), (void *)v);
 		}
 	for (job = batch; job; job = job->next)
-		for (i = 0; i < job->msg.nmailboxes && !job->error; i++) {
-			dir = job->files[i].newdir;
+		for (i = 0; i < job->nfiles && !job->error; i++) {
+			dir = job->files[i].dir;
 			val = map_get(dirs, dir, strlen(dir));
 			if ((uintptr_t)val > 1)
 				job->error = (int)((uintptr_t)val - 1);
@@ -162,12 +165,9 @@ commit_run_batch(struct commit *c, struct commit_job *batch)
 
 	for (job = batch; job; job = job->next, n++)
 		commit_write_job(c, job);
-	for (job = batch; job; job = job->next) {
-		if (job->error)
-			commit_abort_job(job);
-		else
+	for (job = batch; job; job = job->next)
+		if (!job->error)
 			commit_sync_and_link(job, &fsyncs);
-	}
 	commit_sync_dirs(batch, &fsyncs);
 	pthread_mutex_lock(&c->lock);
 	c->stats.batches++;

@@ -6,8 +6,8 @@
  * once the message is on disk, fsynced, file and directory. The session
  * hands a finished message to commit_submit() and stops reading from its
  * client; one I/O thread takes every message submitted so far as a batch:
- *   1. writes each delivery file (Maildir tmp/, queue entry) for every
- *      message of the batch;
+ *   1. writes each file (Maildir tmp/, queue entry .msg and .env) for
+ *      every message of the batch;
  *   2. fdatasyncs them all (the file system commits its journal once for
  *      the lot);
  *   3. renames each into place (Maildir new/);
@@ -29,12 +29,17 @@ struct spool;
 struct commit;
 struct commit_job;
 
-/* What to make durable. The strings and the spool belong to the job. */
+struct queue_env;
+
+/* What to make durable. Everything here belongs to the job. */
 struct commit_msg {
-	struct spool	*spool;
+	char		*headers;	/* ours (Received...), CRLF, first */
+	size_t		 headers_len;
+	struct spool	*spool;		/* then the message as received */
 	char		*return_path;	/* envelope sender, "" for <> */
 	char		**mailboxes;	/* local users' addresses */
 	size_t		 nmailboxes;
+	struct queue_env *queue;	/* remote recipients, or NULL */
 };
 
 /* error: 0, or an errno value (ENOSPC -> 452, others -> 451). */

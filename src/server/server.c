@@ -13,14 +13,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/auth_passwd.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/map.h"
+#include "core/util.h"
+#include "core/workq.h"
 #include "directory/directory.h"
 #include "queue/commit.h"
 #include "server/server.h"
 #include "server/server_int.h"
 #include "smtp/smtp.h"
+#include "tls/tls.h"
 
 struct server *
 server_new(struct config *cfg)
@@ -63,6 +67,18 @@ SSL_CTX *
 server_tls_ctx(struct server *srv)
 {
 	return srv->tls;
+}
+
+struct workq *
+server_workq(struct server *srv)
+{
+	return srv->workq;
+}
+
+const char *
+server_dummy_hash(const struct server *srv)
+{
+	return srv->dummy_hash;
 }
 
 bool
@@ -113,7 +129,8 @@ server_clients_from(const struct server *srv, const char *ip)
 static void
 server_prepare_data_dir(const struct config *cfg)
 {
-	static const char *const subdirs[] = { "", "/mail", "/queue" };
+	static const char *const subdirs[] = { "", "/mail", "/queue",
+	    "/queue/tmp", "/tls" };
 	char path[PATH_MAX];
 	size_t i;
 
@@ -141,6 +158,17 @@ server_write_pidfile(struct server *srv)
 		    log_qs(srv->pidfile), log_qs(strerror(errno)));
 }
 
+static void
+server_make_dummy_hash(struct server *srv)
+{
+	char password[ID_LEN + 1], hash[256];
+
+	util_random_id(password);
+	if (auth_passwd_hash(password, hash, sizeof(hash)) == -1)
+		fatal("cannot compute a password hash (libxcrypt)");
+	srv->dummy_hash = xstrdup(hash);
+}
+
 int
 server_run(struct config *cfg)
 {
@@ -154,9 +182,14 @@ server_run(struct config *cfg)
 	srv->dir = directory_load(cfg, &errors);
 	if (srv->dir == NULL)
 		fatal("cannot load users/aliases:\n%s", buf_cstr(&errors));
+	srv->tls = tls_ctx_load(cfg, &errors);
+	if (srv->tls == NULL)
+		fatal("TLS: %s", buf_cstr(&errors));
 	buf_release(&errors);
+	server_make_dummy_hash(srv);
 	server_listen_all(srv);
 	srv->commit = commit_new(srv->base, cfg->data_dir, cfg->hostname);
+	srv->workq = workq_new(srv->base, 2);
 	server_signals_init(srv);
 	server_write_pidfile(srv);
 	log_info("event=start version=%s hostname=%s domains=%zu users=%zu "

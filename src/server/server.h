@@ -19,6 +19,7 @@
 struct server;
 struct directory;
 struct commit;
+struct workq;
 struct event_base;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -39,6 +40,9 @@ const struct directory *server_directory(const struct server *srv);
 struct commit *server_commit(struct server *srv);
 struct event_base *server_base(struct server *srv);
 SSL_CTX *server_tls_ctx(struct server *srv);
+struct workq *server_workq(struct server *srv);
+/* A real hash of a random password: unknown users cost the same time. */
+const char *server_dummy_hash(const struct server *srv);
 bool server_stopping(const struct server *srv);
 
 void server_client_add(struct server *srv, struct server_client *cl);

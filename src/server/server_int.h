@@ -12,6 +12,7 @@
 
 struct evconnlistener;
 struct map;
+struct workq;
 
 struct server_listener {
 	struct server_listener	*next;
@@ -25,6 +26,8 @@ struct server {
 	struct config		*cfg;
 	struct directory	*dir;
 	struct commit		*commit;
+	struct workq		*workq;		/* password hashing */
+	char			*dummy_hash;	/* for unknown users */
 	struct event_base	*base;
 	SSL_CTX			*tls;
 	struct server_listener	*listeners;

@@ -16,9 +16,11 @@
 #include "core/log.h"
 #include "core/map.h"
 #include "core/util.h"
+#include "core/workq.h"
 #include "directory/directory.h"
 #include "queue/commit.h"
 #include "server/server_int.h"
+#include "tls/tls.h"
 
 #define SERVER_STOP_GRACE_MS 10000
 #define SERVER_STOP_POLL_MS 50
@@ -34,6 +36,25 @@ server_listen_changed(const struct config *a, const struct config *b)
 		    a->listen[k].count * sizeof(struct listen_addr)) != 0)
 			return true;
 	return false;
+}
+
+/* New sessions get the new certificate; running ones keep theirs. */
+static void
+server_reload_tls(struct server *srv)
+{
+	struct buf errors;
+	SSL_CTX *ctx;
+
+	buf_init(&errors, 4096);
+	ctx = tls_ctx_load(srv->cfg, &errors);
+	if (ctx == NULL) {
+		log_err("event=tls-reload-failed error=%s",
+		    log_qs(buf_cstr(&errors)));
+	} else {
+		tls_ctx_free(&srv->tls);
+		srv->tls = ctx;
+	}
+	buf_release(&errors);
 }
 
 static void
@@ -66,6 +87,7 @@ server_reload(struct server *srv)
 	srv->cfg = cfg;
 	directory_free(&srv->dir);
 	srv->dir = dir;
+	server_reload_tls(srv);
 	log_set_level((enum log_level)cfg->log_level);
 	log_info("event=reload users=%zu domains=%zu",
 	    directory_user_count(dir), cfg->ndomains);
@@ -136,6 +158,9 @@ server_shutdown(struct server *srv)
 	/* Every message handed over is made durable before we go. */
 	commit_get_stats(srv->commit, &st);
 	commit_free(&srv->commit);
+	workq_free(&srv->workq);
+	tls_ctx_free(&srv->tls);
+	free(srv->dummy_hash);
 	log_info("event=stop clients_left=%zu batches=%lu messages=%lu "
 	    "fsyncs=%lu", srv->nclients, st.batches, st.messages, st.fsyncs);
 	unlink(srv->pidfile);

@@ -73,10 +73,12 @@ smtp_cmd_ehlo(struct smtp_session *s, struct str args)
 	    "ENHANCEDSTATUSCODES\n"	/* RFC 2034 */
 	    "SMTPUTF8\n"		/* RFC 6531 */
 	    "%s"			/* RFC 3207 */
+	    "%s"			/* RFC 4954 */
 	    "CHUNKING",			/* RFC 3030 */
 	    cfg->hostname, (unsigned long long)cfg->max_message_size,
-	    server_tls_ctx(s->srv) && !conn_is_tls(s->conn) ?
-	    "STARTTLS\n" : "");
+	    s->kind != LISTEN_SUBMISSIONS && !conn_is_tls(s->conn) ?
+	    "STARTTLS\n" : "",
+	    smtp_auth_offered(s) ? "AUTH PLAIN LOGIN\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(ext))
 		fatal("EHLO reply does not fit");
 	smtp_reply(s, 250, NULL, "%s", ext);

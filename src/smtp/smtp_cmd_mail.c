@@ -86,7 +86,7 @@ smtp_check_mail(struct smtp_session *s, struct str args,
 		    "address requires SMTPUTF8");
 		return false;
 	}
-	return true;
+	return smtp_policy_mail(s, addr);
 }
 
 void
@@ -113,7 +113,8 @@ smtp_cmd_mail(struct smtp_session *s, struct str args)
 	util_random_id(s->tx.qid);
 	s->state = SMTP_STATE_MAIL;
 	log_sess(LOG_LEVEL_INFO, s->id, "event=mail ip=%s qid=%s from=%s "
-	    "size=%llu", s->client.ip, s->tx.qid, log_qs(s->tx.mail_from),
-	    (unsigned long long)s->tx.declared_size);
+	    "size=%llu user=%s", s->client.ip, s->tx.qid,
+	    log_qs(s->tx.mail_from), (unsigned long long)s->tx.declared_size,
+	    s->auth_user[0] ? log_qs(s->auth_user) : "-");
 	smtp_reply(s, 250, "2.1.0", "Ok");
 }

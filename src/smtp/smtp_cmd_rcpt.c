@@ -1,10 +1,12 @@
 /*
  * smtp_cmd_rcpt.c - RCPT TO (RFC 5321 4.1.1.3): who we accept mail for.
  *
- * Unknown users are refused here, never accepted and bounced later
- * (backscatter). Anything for a domain that is not ours is refused: on the
- * MX listener we are not a relay. Address tricks are refused by the strict
- * parser (smtp_addr.h) with 5.7.1, so they read as policy, not as typos.
+ * Unknown users of our domains are refused here, never accepted and
+ * bounced later (backscatter). A recipient in another domain is accepted
+ * only from an authenticated user (it goes to the queue); for everyone
+ * else it is refused: we are never an open relay. Address tricks are
+ * refused by the strict parser (smtp_addr.h) with 5.7.1, so they read as
+ * policy, not as typos; the domain is compared in lower case, exactly.
  */
 #include "core/common.h"
 
@@ -85,6 +87,14 @@ smtp_resolve_rcpt(struct smtp_session *s, struct smtp_addr *addr,
 	case DIR_OK:
 		return true;
 	case DIR_FOREIGN:
+		if (s->auth_user[0]) {
+			/* Relayed for an authenticated user: the queue. */
+			res->v = xcalloc(1, sizeof(*res->v));
+			res->n = 1;
+			smtp_addr_format(addr, res->v[0].addr,
+			    sizeof(res->v[0].addr));
+			return true;
+		}
 		smtp_refuse(s, "relay-denied", 554, "5.7.1", "<%s@%s>: Relay "
 		    "access denied", addr->local, addr->domain);
 		return false;

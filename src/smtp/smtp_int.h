@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include "config/config.h"
+#include "core/buf.h"
 #include "core/util.h"
 #include "directory/directory.h"
 #include "server/server.h"
@@ -43,8 +44,21 @@ enum smtp_input {
 
 struct smtp_rcpt {
 	char		 addr[SMTP_ADDR_TEXT_MAX];	/* as given */
-	struct dir_result targets;
+	struct dir_result targets;	/* local: resolved; remote: itself */
+	bool		 remote;	/* relayed for an authenticated user */
 };
+
+/* Where an AUTH exchange stands (RFC 4954 4). */
+enum smtp_auth_step {
+	SMTP_AUTH_NONE,
+	SMTP_AUTH_PLAIN,	/* 334 sent, waiting for the PLAIN response */
+	SMTP_AUTH_LOGIN_USER,	/* 334 Username: sent */
+	SMTP_AUTH_LOGIN_PASS,	/* 334 Password: sent */
+	SMTP_AUTH_VERIFYING,	/* hash being checked off the loop */
+};
+
+struct auth_creds;
+struct workq_job;
 
 /* One mail transaction: MAIL to the end of DATA/BDAT LAST (RFC 5321 3.3). */
 struct smtp_tx {
@@ -55,7 +69,8 @@ struct smtp_tx {
 	uint64_t	 declared_size;
 	struct smtp_rcpt *rcpts;
 	size_t		 nrcpts;
-	/* Receiving the content. */
+	/* Receiving the content: our headers, then what the client sent. */
+	struct buf	 headers;
 	struct spool	*spool;
 	struct smtp_data data;
 	bool		 started;	/* DATA or first BDAT seen */
@@ -87,6 +102,13 @@ struct smtp_session {
 	struct event	*greet_timer;
 	struct commit_job *job;		/* a commit in flight */
 	struct smtp_tx	 tx;
+	/* Authentication (smtp_cmd_auth.c). */
+	char		 auth_user[SMTP_ADDR_TEXT_MAX];	/* "" if none */
+	enum smtp_auth_step auth_step;
+	struct auth_creds *creds;
+	struct workq_job *auth_job;
+	struct event	*auth_timer;
+	unsigned	 auth_failures;
 };
 
 /* smtp_session.c */
@@ -124,6 +146,16 @@ void smtp_cmd_help(struct smtp_session *s, struct str args);
 void smtp_cmd_vrfy(struct smtp_session *s, struct str args);
 void smtp_cmd_starttls(struct smtp_session *s, struct str args);
 void smtp_cmd_auth(struct smtp_session *s, struct str args);
+
+/* smtp_cmd_auth.c */
+bool smtp_auth_offered(struct smtp_session *s);
+bool smtp_auth_allowed_here(struct smtp_session *s);
+void smtp_auth_response(struct smtp_session *s, struct str line);
+void smtp_auth_cleanup(struct smtp_session *s);
+
+/* smtp_policy.c: relay and sender rules for this session. */
+bool smtp_policy_mail(struct smtp_session *s, const struct smtp_addr *from);
+bool smtp_policy_header_from(struct smtp_session *s);
 
 /* smtp_cmd_data.c: the DATA and BDAT input modes. */
 void smtp_data_input(struct smtp_session *s);

@@ -49,7 +49,9 @@ smtp_session_free(struct smtp_session *s)
 {
 	if (s->job)
 		commit_forget(s->job);	/* the mail is still delivered */
+	smtp_auth_cleanup(s);
 	smtp_tx_reset(s);
+	buf_release(&s->tx.headers);
 	if (s->greet_timer)
 		event_free(s->greet_timer);
 	conn_free(&s->conn);
@@ -153,11 +155,20 @@ smtp_session_start(struct server *srv, int fd, enum listener_kind kind,
 	memcpy(&s->peer, peer, MIN((size_t)peerlen, sizeof(s->peer)));
 	smtp_peer_text(s, peer);
 	s->client.stop = smtp_stop;
+	smtp_tx_reset(s);
 	server_client_add(srv, &s->client);
 	s->conn = conn_new(server_base(srv), fd, smtp_on_conn, s);
 	conn_set_timeout(s->conn, (unsigned)cfg->command_timeout);
 	log_sess(LOG_LEVEL_INFO, s->id, "event=connect ip=%s port=%u "
 	    "listener=%s", s->client.ip, s->port, listener_name(kind));
+	/* RFC 8314 3: implicit TLS from the first byte; greeting after. */
+	if (kind == LISTEN_SUBMISSIONS && conn_start_tls(s->conn,
+	    server_tls_ctx(srv)) == -1) {
+		log_sess(LOG_LEVEL_ERR, s->id, "event=tls-error ip=%s "
+		    "error=\"cannot start TLS\"", s->client.ip);
+		smtp_session_free(s);
+		return;
+	}
 	if (cfg->greeting_delay_ms == 0 || kind != LISTEN_SMTP) {
 		smtp_greet(s);
 		return;
@@ -196,6 +207,9 @@ smtp_on_conn(void *arg, enum conn_event ev)
 		smtp_session_free(s);
 		break;
 	case CONN_EV_ERROR:
+		if (!conn_is_tls(s->conn) && conn_tls_version(s->conn))
+			log_sess(LOG_LEVEL_INFO, s->id, "event=tls-failed ip=%s",
+			    s->client.ip);
 		if (s->job != NULL) {
 			/* Nobody to reply to: free when the commit is done. */
 			s->peer_gone = true;
@@ -208,6 +222,9 @@ smtp_on_conn(void *arg, enum conn_event ev)
 			smtp_session_free(s);
 		break;
 	case CONN_EV_TLS_READY:
+		log_sess(LOG_LEVEL_INFO, s->id, "event=tls ip=%s version=%s "
+		    "cipher=%s", s->client.ip, conn_tls_version(s->conn),
+		    conn_tls_cipher(s->conn));
 		break;
 	}
 }
@@ -255,6 +272,12 @@ smtp_handle_line(struct smtp_session *s, struct str line)
 		    smtp_parse_strerror(err));
 		return;
 	}
+	if (line.len > SMTP_CMD_LINE_MAX && cmd.verb != SMTP_VERB_AUTH) {
+		/* RFC 5321 4.5.3.1.4; only AUTH may be longer (RFC 4954 4). */
+		smtp_refuse(s, "line-too-long", 500, "5.5.2",
+		    "Error: line too long (512 octets at most)");
+		return;
+	}
 	def = &smtp_cmds[cmd.verb];
 	if (def->fn == NULL) {
 		smtp_refuse(s, "unknown-command", 500, "5.5.1",
@@ -276,8 +299,9 @@ smtp_handle_line(struct smtp_session *s, struct str line)
 void
 smtp_process_input(struct smtp_session *s)
 {
-	const size_t max = SMTP_CMD_LINE_MAX;
+	const size_t max = SMTP_AUTH_LINE_MAX;
 	struct str line;
+	bool secret;
 	int r;
 
 	if (s->state == SMTP_STATE_GREETING) {
@@ -312,6 +336,14 @@ smtp_process_input(struct smtp_session *s)
 			    "Error: line too long (512 octets at most)");
 			continue;
 		}
-		smtp_handle_line(s, line);
+		/* AUTH lines carry secrets: wiped once handled. */
+		secret = s->auth_step != SMTP_AUTH_NONE ||
+		    str_has_prefix_case(line, "AUTH");
+		if (s->auth_step != SMTP_AUTH_NONE)
+			smtp_auth_response(s, line);
+		else
+			smtp_handle_line(s, line);
+		if (secret)
+			conn_wipe_line(s->conn);
 	}
 }

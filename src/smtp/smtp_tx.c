@@ -12,8 +12,12 @@
 #include "core/log.h"
 #include "net/conn.h"
 #include "queue/commit.h"
+#include "queue/queue_env.h"
 #include "queue/spool.h"
 #include "smtp/smtp_int.h"
+
+/* Our own header lines (Received:, later DKIM-Signature:) fit in this. */
+#define SMTP_TX_HEADERS_MAX (64 * 1024)
 
 void
 smtp_tx_reset(struct smtp_session *s)
@@ -24,7 +28,9 @@ smtp_tx_reset(struct smtp_session *s)
 		dir_result_free(&s->tx.rcpts[i].targets);
 	free(s->tx.rcpts);
 	spool_free(&s->tx.spool);
+	buf_release(&s->tx.headers);
 	memset(&s->tx, 0, sizeof(s->tx));
+	buf_init(&s->tx.headers, SMTP_TX_HEADERS_MAX);
 	s->input = SMTP_INPUT_LINE;
 }
 
@@ -36,8 +42,14 @@ smtp_tx_protocol(struct smtp_session *s)
 		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" },
 	};
 
+	static const char *const authed[2][2] = {
+		{ "ESMTPA", "ESMTPSA" }, { "UTF8SMTPA", "UTF8SMTPSA" },
+	};
+
 	if (!s->esmtp)
 		return "SMTP";
+	if (s->auth_user[0])
+		return authed[s->tx.smtputf8][conn_is_tls(s->conn)];
 	return names[s->tx.smtputf8][conn_is_tls(s->conn)];
 }
 
@@ -70,23 +82,12 @@ smtp_tx_begin_content(struct smtp_session *s)
 {
 	const struct config *cfg = server_config(s->srv);
 	char dir[PATH_MAX];
-	struct buf hdr;
-	int r;
 
-	snprintf(dir, sizeof(dir), "%s/queue", cfg->data_dir);
+	snprintf(dir, sizeof(dir), "%s/queue/tmp", cfg->data_dir);
 	s->tx.spool = spool_new(dir);
 	s->tx.started = true;
-	buf_init(&hdr, 4096);
-	r = smtp_tx_received(s, &hdr);
-	if (r == 0 && spool_write(s->tx.spool, buf_data(&hdr),
-	    buf_len(&hdr)) == -1) {
-		s->tx.io_error = true;
-		s->tx.io_errno = errno;
-		r = -1;
-	}
-	buf_release(&hdr);
 	conn_set_timeout(s->conn, (unsigned)cfg->data_timeout);
-	return r;
+	return smtp_tx_received(s, &s->tx.headers);
 }
 
 /* Message octets: stored until the limit, counted after it. */
@@ -104,6 +105,32 @@ smtp_tx_write(struct smtp_session *s, const char *p, size_t len)
 		s->tx.io_error = true;
 		s->tx.io_errno = errno;
 	}
+}
+
+/* A remote recipient goes to the queue entry, created on first use. */
+static void
+smtp_tx_add_remote(struct smtp_session *s, struct commit_msg *msg,
+    const char *addr)
+{
+	struct queue_env *env = msg->queue;
+	size_t i;
+
+	if (env == NULL) {
+		env = msg->queue = xcalloc(1, sizeof(*env));
+		queue_env_init(env);
+		cstr_copy(env->qid, sizeof(env->qid), s->tx.qid);
+		env->created = time(NULL);
+		cstr_copy(env->from, sizeof(env->from), s->tx.mail_from);
+		cstr_copy(env->auth, sizeof(env->auth), s->auth_user);
+		if (s->tx.body_8bit || (s->tx.data.flags & SMTP_DATA_8BIT))
+			env->flags |= QUEUE_FLAG_8BITMIME;
+		if (s->tx.smtputf8)
+			env->flags |= QUEUE_FLAG_SMTPUTF8;
+	}
+	for (i = 0; i < env->nrcpts; i++)
+		if (strcmp(env->rcpts[i].addr, addr) == 0)
+			return;
+	queue_env_add_rcpt(env, addr, env->created);
 }
 
 /* The refusal for a complete message, or false if it is acceptable. */
@@ -133,9 +160,9 @@ smtp_tx_refuse_content(struct smtp_session *s)
 	return false;
 }
 
-/* The distinct local mailboxes of all recipients. */
-static bool
-smtp_tx_mailboxes(struct smtp_session *s, struct commit_msg *msg)
+/* The distinct local mailboxes of all recipients, and the remote ones. */
+static void
+smtp_tx_targets(struct smtp_session *s, struct commit_msg *msg)
 {
 	size_t i, j, k;
 
@@ -143,8 +170,10 @@ smtp_tx_mailboxes(struct smtp_session *s, struct commit_msg *msg)
 		const struct dir_result *t = &s->tx.rcpts[i].targets;
 
 		for (j = 0; j < t->n; j++) {
-			if (!t->v[j].local)
-				return false;
+			if (!t->v[j].local) {
+				smtp_tx_add_remote(s, msg, t->v[j].addr);
+				continue;
+			}
 			for (k = 0; k < msg->nmailboxes; k++)
 				if (strcmp(msg->mailboxes[k], t->v[j].addr) == 0)
 					break;
@@ -156,7 +185,6 @@ smtp_tx_mailboxes(struct smtp_session *s, struct commit_msg *msg)
 			    xstrdup(t->v[j].addr);
 		}
 	}
-	return true;
 }
 
 static void
@@ -205,6 +233,9 @@ smtp_tx_log_deliveries(struct smtp_session *s, const struct commit_msg *msg)
 	for (i = 0; i < msg->nmailboxes; i++)
 		log_sess(LOG_LEVEL_INFO, s->id, "event=deliver qid=%s to=%s",
 		    s->tx.qid, log_qs(msg->mailboxes[i]));
+	for (i = 0; msg->queue && i < msg->queue->nrcpts; i++)
+		log_sess(LOG_LEVEL_INFO, s->id, "event=queue qid=%s to=%s",
+		    s->tx.qid, log_qs(msg->queue->rcpts[i].addr));
 }
 
 /*
@@ -224,17 +255,16 @@ smtp_tx_finish(struct smtp_session *s)
 		s->state = SMTP_STATE_HELO;
 		return;
 	}
-	if (!smtp_tx_mailboxes(s, &msg)) {
-		commit_msg_release(&msg);
-		smtp_refuse(s, "no-forwarding", 451, "4.3.0", "Error: "
-		    "forwarding to other domains is not available yet");
+	if (s->auth_user[0] && !smtp_policy_header_from(s)) {
 		smtp_tx_reset(s);
 		s->state = SMTP_STATE_HELO;
 		return;
 	}
+	smtp_tx_targets(s, &msg);
 	smtp_tx_log_deliveries(s, &msg);
 	msg.spool = s->tx.spool;
 	s->tx.spool = NULL;
+	msg.headers = buf_detach(&s->tx.headers, &msg.headers_len);
 	msg.return_path = xstrdup(s->tx.mail_from);
 	conn_pause(s->conn);
 	s->job = commit_submit(server_commit(s->srv), &msg, smtp_tx_done, s);

@@ -308,3 +308,30 @@ def pytest_terminal_summary(terminalreporter):
     failed = len(stats.get("failed", [])) + len(stats.get("error", []))
     with open(path, "w") as f:
         f.write(f"passed={passed}\nfailed={failed}\n")
+
+
+@pytest.fixture
+def submission(make_facteur):
+    """A started facteur with smtp, submission and submissions listeners,
+    a self-signed certificate, users alice and bob (password
+    "password123"), and aliases."""
+    f = make_facteur(listen={"smtp": "127.0.0.1", "submission": "127.0.0.1",
+                             "submissions": "127.0.0.1"},
+                     extra={"auth.failure_delay": "200ms"})
+    f.add_user("alice@example.test")
+    f.add_user("bob@example.test")
+    f.set_aliases(
+        "postmaster@example.test: alice@example.test\n"
+        "sales@example.test: alice@example.test\n"
+        "team@example.test: alice@example.test, bob@example.test\n"
+        "@example.org: bob@example.test\n")
+    return f.start()
+
+
+def client_tls_context():
+    """A client context that accepts our self-signed test certificate."""
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx

@@ -49,7 +49,7 @@ enum buf_op { OP_ADD, OP_ADDC, OP_ADDS, OP_ADDF, OP_CONSUME, OP_TRUNCATE,
 struct buf_step {
 	enum buf_op	 op;
 	const char	*arg;		/* bytes for add/adds/addf %s */
-	size_t		 n;		/* length for add, count for others */
+	size_t		 n;		/* length, or count */
 	int		 want_rc;	/* for appends */
 	const char	*want;		/* contents after the step */
 };

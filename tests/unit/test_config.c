@@ -54,7 +54,7 @@ static const struct {
 	{ "\n\n\n", "" },
 	{ "; only a comment\n# another\n", "" },
 	{ "[s]\nk = v\n", "2:s.k=v|" },
-	{ "[s]\nk=v", "2:s.k=v|" },			/* no final newline */
+	{ "[s]\nk=v", "2:s.k=v|" },		/* no final newline */
 	{ "[s]\r\nk = v\r\n", "2:s.k=v|" },		/* CRLF */
 	{ "[s]\r\nk = v\r", "2:s.k=v|" },
 	{ "\n\n[s]\n\n; c\nk = v\n\na = b\n", "6:s.k=v|8:s.a=b|" },
@@ -168,7 +168,8 @@ TEST(config_parse_slices_point_into_input)
 	CHECK_EQ_MEM(it.section.p, it.section.len, "main", 4);
 	CHECK_EQ_INT(it.line, 4);
 	CHECK_EQ_INT(config_parse_next(&p, &it, &err), 0);
-	CHECK_EQ_INT(config_parse_next(&p, &it, &err), 0);	/* stays at end */
+	/* And stays at the end. */
+	CHECK_EQ_INT(config_parse_next(&p, &it, &err), 0);
 	CHECK(err == NULL);
 }
 

@@ -23,7 +23,7 @@ static const struct {
 	{ "mx1.example.test", 0, true },
 	{ "EXAMPLE.Test", 0, true },
 	{ "a.b", 0, true },
-	{ "3com.example", 0, true },		/* RFC 1123: leading digit */
+	{ "3com.example", 0, true },		/* RFC 1123 leading digit */
 	{ "123.example", 0, true },
 	{ "a-b.example", 0, true },
 	{ "a--b.example", 0, true },

@@ -45,9 +45,9 @@ ref_emit(struct data_result *r, const char *p, size_t n, bool unstuff)
 		unsigned char c = (unsigned char)p[i];
 
 		if (c == '\r')
-			r->flags |= SMTP_DATA_BARE_CR;	/* never before LF */
+			r->flags |= SMTP_DATA_BARE_CR;	/* bare */
 		else if (c == '\n')
-			r->flags |= SMTP_DATA_BARE_LF;	/* never after CR */
+			r->flags |= SMTP_DATA_BARE_LF;	/* bare */
 		else if (c == '\0')
 			r->flags |= SMTP_DATA_NUL;
 		else if (c >= 0x80)
@@ -385,7 +385,7 @@ TEST(smtp_data_long_lines)
 	} cases[] = {
 		{ 998, "", "", 0 },
 		{ 999, "", "", SMTP_DATA_LONG_LINE },
-		{ 997, ".", "", 0 },		/* the stuffed dot is free */
+		{ 997, ".", "", 0 },		/* stuffed dot is free */
 		{ 998, ".", "", 0 },
 		{ 999, ".", "", SMTP_DATA_LONG_LINE },
 		{ 997, "", "\r", SMTP_DATA_BARE_CR },

@@ -34,9 +34,9 @@ TEST(str_eq_table)
 		{ "MAIL", "mail", false, true },
 		{ "mail", "mai", false, false },
 		{ "mai", "mail", false, false },
-		{ "a[", "A{", false, false },	/* '[' is not 'Z' + 1 folded */
+		{ "a[", "A{", false, false },	/* only A-Z fold */
 		{ "@", "`", false, false },
-		{ "\xc9", "\xe9", false, false },	/* no Latin-1 folding */
+		{ "\xc9", "\xe9", false, false },	/* not Latin-1 */
 		{ "x-y_z", "X-Y_Z", false, true },
 	};
 	size_t i;
@@ -325,7 +325,8 @@ TEST(str_to_u64_exhaustive_small)
 			if (str_to_u64(str_make(text, (size_t)n), max, &out) ==
 			    0) {
 				if (v > max || out != v) {
-					CHECKF(false, "\"%s\" max %llu gave %llu",
+					CHECKF(false, "\"%s\" max %llu "
+					    "gave %llu",
 					    text, (unsigned long long)max,
 					    (unsigned long long)out);
 					return;

@@ -1,0 +1,45 @@
+/*
+ * durable.c - see durable.h.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "queue/durable.h"
+
+void
+durable_init(struct durable_file *f)
+{
+	f->fd = -1;
+	f->tmp[0] = f->final[0] = f->dir[0] = '\0';
+}
+
+int
+durable_sync(struct durable_file *f)
+{
+	return fdatasync(f->fd);
+}
+
+int
+durable_link(struct durable_file *f)
+{
+	if (rename(f->tmp, f->final) == -1)
+		return -1;
+	f->tmp[0] = '\0';
+	close(f->fd);
+	f->fd = -1;
+	return 0;
+}
+
+void
+durable_abort(struct durable_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+	if (f->tmp[0])
+		unlink(f->tmp);
+	f->tmp[0] = '\0';
+}

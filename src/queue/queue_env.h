@@ -1,0 +1,77 @@
+/*
+ * queue_env.h - the envelope of a queued message, and its text format.
+ * Pure functions (fuzzed by fuzz/fuzz_queue_env.c).
+ *
+ * A queue entry is two files in data_dir/queue/: <qid>.msg, the message as
+ * it will be sent (CRLF line ends), and <qid>.env, this envelope. The .env
+ * is renamed into place last: an entry exists when its .env exists. Every
+ * change to a recipient's state rewrites the .env atomically (write, fsync,
+ * rename, fsync dir), so after a crash the queue resumes exactly where it
+ * was and a delivered recipient is never sent again.
+ *
+ * Format, one item a line, the address last so it may hold spaces:
+ *   facteur-queue 1
+ *   qid 5f0c0e1a2b3c4d5e
+ *   created 1795965739
+ *   from alice@example.test          ("from" alone for the null sender)
+ *   auth alice@example.test          ("auth -" when not authenticated)
+ *   flags 8bitmime smtputf8          ("flags -" when none)
+ *   rcpt pending 0 1795965739 bob@remote.example
+ *   error 0 451 4.7.1 greylisted, try again later
+ * "rcpt" fields: state, attempts, next attempt (unix time), address.
+ * "error N text" is the last error of recipient N (0-based).
+ */
+#ifndef FACTEUR_QUEUE_ENV_H
+#define FACTEUR_QUEUE_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "smtp/smtp_addr.h"
+
+#define QUEUE_ERROR_MAX 512
+#define QUEUE_RCPTS_MAX 10000
+
+enum queue_rcpt_state {
+	QUEUE_RCPT_PENDING,	/* to be tried (again) */
+	QUEUE_RCPT_SENT,	/* accepted by the next hop or delivered */
+	QUEUE_RCPT_FAILED,	/* permanent failure, bounced */
+	QUEUE_RCPT_EXPIRED,	/* too old, bounced */
+};
+
+#define QUEUE_FLAG_8BITMIME	0x01
+#define QUEUE_FLAG_SMTPUTF8	0x02
+
+struct queue_rcpt {
+	char			 addr[SMTP_ADDR_TEXT_MAX];
+	enum queue_rcpt_state	 state;
+	unsigned		 attempts;
+	time_t			 next_try;
+	char			 error[QUEUE_ERROR_MAX];
+};
+
+struct queue_env {
+	char			 qid[ID_LEN + 1];
+	time_t			 created;
+	char			 from[SMTP_ADDR_TEXT_MAX];
+	char			 auth[SMTP_ADDR_TEXT_MAX];	/* "" if none */
+	unsigned		 flags;
+	struct queue_rcpt	*rcpts;
+	size_t			 nrcpts;
+};
+
+void queue_env_init(struct queue_env *env);
+void queue_env_release(struct queue_env *env);
+/* Appends a pending recipient. */
+void queue_env_add_rcpt(struct queue_env *env, const char *addr,
+    time_t next_try);
+int queue_env_format(const struct queue_env *env, struct buf *out);
+/* 0, or -1 with a static reason in *error_r. */
+int queue_env_parse(const char *p, size_t len, struct queue_env *env,
+    const char **error_r);
+const char *queue_rcpt_state_name(enum queue_rcpt_state state);
+
+#endif

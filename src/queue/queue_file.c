@@ -1,0 +1,86 @@
+/*
+ * queue_file.c - see queue_file.h.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "queue/queue_file.h"
+#include "queue/spool.h"
+
+#define QUEUE_COPY_CHUNK 65536
+
+int
+queue_file_path(const char *data_dir, const char *qid, const char *ext,
+    char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s/queue/%s.%s", data_dir, qid, ext);
+
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+queue_open(struct durable_file *f, const char *data_dir, const char *qid,
+    const char *ext)
+{
+	int n;
+
+	durable_init(f);
+	n = snprintf(f->tmp, sizeof(f->tmp), "%s/queue/tmp/%s.%s", data_dir,
+	    qid, ext);
+	if (n < 0 || (size_t)n >= sizeof(f->tmp) ||
+	    queue_file_path(data_dir, qid, ext, f->final,
+	    sizeof(f->final)) == -1 ||
+	    snprintf(f->dir, sizeof(f->dir), "%s/queue", data_dir) >=
+	    (int)sizeof(f->dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	return f->fd == -1 ? -1 : 0;
+}
+
+static int
+queue_copy_spool(int fd, struct spool *sp)
+{
+	char chunk[QUEUE_COPY_CHUNK];
+	size_t off = 0;
+	ssize_t n;
+
+	while ((n = spool_read(sp, off, chunk, sizeof(chunk))) > 0) {
+		if (fs_write_all(fd, chunk, (size_t)n) == -1)
+			return -1;
+		off += (size_t)n;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+int
+queue_file_create(const char *data_dir, const struct queue_env *env,
+    const char *headers, size_t headers_len, struct spool *sp,
+    struct durable_file files[2])
+{
+	struct buf text;
+	int r;
+
+	durable_init(&files[1]);
+	if (queue_open(&files[0], data_dir, env->qid, "msg") == -1 ||
+	    fs_write_all(files[0].fd, headers, headers_len) == -1 ||
+	    queue_copy_spool(files[0].fd, sp) == -1 ||
+	    queue_open(&files[1], data_dir, env->qid, "env") == -1)
+		return -1;
+	buf_init(&text, BUF_NOCAP);
+	r = queue_env_format(env, &text);
+	if (r == 0)
+		r = fs_write_all(files[1].fd, buf_data(&text), buf_len(&text));
+	buf_release(&text);
+	return r;
+}
