@@ -132,14 +132,14 @@ mime_find_top(struct str s, char c)
 				i++;
 			else if (s.p[i] == '"')
 				quoted = false;
+		} else if (s.p[i] == c && angle == 0) {
+			return (long)i;
 		} else if (s.p[i] == '"') {
 			quoted = true;
 		} else if (s.p[i] == '<') {
 			angle++;
 		} else if (s.p[i] == '>') {
 			angle--;
-		} else if (s.p[i] == c && angle == 0) {
-			return (long)i;
 		}
 	}
 	return -1;

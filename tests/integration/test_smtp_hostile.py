@@ -30,6 +30,14 @@ def assert_serves(f, rcpt=ALICE):
     f.wait_messages(rcpt, before + 1)
 
 
+def assert_nothing_delivered(f):
+    """After a refusal: a probe message goes through and is all there is.
+    (A message accepted earlier would have been stored before the probe.)"""
+    assert_serves(f)
+    assert len(f.messages(ALICE)) == 1
+    assert f.messages(BOB) == []
+
+
 def expect(c, code, enh=None, contains=None):
     """Reads one reply and checks it; returns its text."""
     got, text = c.reply()
@@ -41,7 +49,7 @@ def expect(c, code, enh=None, contains=None):
     return text
 
 
-def nothing_more(c, wait=0.3):
+def nothing_more(c, wait=0.1):
     """No further reply arrives (and the connection is still open)."""
     assert c.buf == b"", f"unexpected extra reply: {c.buf!r}"
     c.sock.settimeout(wait)
@@ -129,9 +137,9 @@ def test_long_line_in_pieces_tail_is_discarded(server, raw):
     assert c.cmd("EHLO client.test")[0] == 250
     c.send("NOOP " + "y" * 700)           # over the limit, no LF yet
     expect(c, 500, "5.5.2")
-    time.sleep(0.1)
+    time.sleep(0.05)
     c.send("z" * 300)
-    time.sleep(0.1)
+    time.sleep(0.05)
     c.send("QUIT MAIL FROM:<x@evil.test>\r\n")   # still the same line
     nothing_more(c)
     code, text = c.cmd("NOOP")
@@ -196,9 +204,8 @@ def test_bad_content_refused(server, raw, body, why):
     c.send(b"Subject: bad\r\n\r\n" + body + b".\r\n")
     expect(c, 550, "5.6.0", contains=why)
     nothing_more(c)
-    assert server.messages(ALICE) == []
     assert c.cmd("NOOP")[0] == 250
-    assert_serves(server)
+    assert_nothing_delivered(server)
 
 
 def test_line_of_998_is_accepted(server, raw):
@@ -234,14 +241,11 @@ def test_smtp_smuggling(server, raw, fake_end):
     code, text = c.cmd("NOOP")
     assert (code, text[:5]) == (250, "2.0.0")
     nothing_more(c)
-    time.sleep(0.2)
-    assert server.messages(BOB) == []
-    assert server.messages(ALICE) == []
     log = server.log()
     assert "x@evil.test" not in log
     assert mail_events(server) == 1
     assert "event=accepted" not in log
-    assert_serves(server)
+    assert_nothing_delivered(server)
 
 
 def test_smuggling_with_crlf_end_first_is_a_new_transaction(server, raw):
@@ -287,11 +291,9 @@ def test_data_over_limit(server, raw):
     nothing_more(c)
     code, text = c.cmd("NOOP")
     assert (code, text[:5]) == (250, "2.0.0")
-    time.sleep(0.2)
-    assert server.messages(ALICE) == [] and server.messages(BOB) == []
     assert "x@evil.test" not in server.log()
     assert mail_events(server) == 1
-    assert_serves(server)
+    assert_nothing_delivered(server)
 
 
 def test_bdat_last_over_limit(server, raw):
@@ -305,10 +307,8 @@ def test_bdat_last_over_limit(server, raw):
     nothing_more(c)
     code, text = c.cmd("NOOP")
     assert (code, text[:5]) == (250, "2.0.0")
-    time.sleep(0.2)
-    assert server.messages(ALICE) == [] and server.messages(BOB) == []
     assert "x@evil.test" not in server.log()
-    assert_serves(server)
+    assert_nothing_delivered(server)
 
 
 def test_bdat_chunks_over_limit(server, raw):
@@ -329,10 +329,8 @@ def test_bdat_chunks_over_limit(server, raw):
     nothing_more(c)
     code, text = c.cmd("NOOP")
     assert (code, text[:5]) == (250, "2.0.0")
-    time.sleep(0.2)
-    assert server.messages(ALICE) == []
     assert "x@evil.test" not in server.log()
-    assert_serves(server)
+    assert_nothing_delivered(server)
 
 
 # --------------------------------------------------------------------------
@@ -411,9 +409,7 @@ def test_message_before_354(server, raw):
     assert c.cmd("RCPT TO:<alice@example.test>")[0] == 250
     c.send("DATA\r\nSubject: eager\r\n\r\nhi\r\n.\r\n")
     assert_sync_close(c)
-    time.sleep(0.2)
-    assert server.messages(ALICE) == []
-    assert_serves(server)
+    assert_nothing_delivered(server)
 
 
 def test_message_before_354_in_one_pipelined_write(server, raw):
@@ -424,9 +420,7 @@ def test_message_before_354_in_one_pipelined_write(server, raw):
     expect(c, 250, "2.1.0")
     expect(c, 250, "2.1.5")
     assert_sync_close(c)
-    time.sleep(0.2)
-    assert server.messages(ALICE) == []
-    assert_serves(server)
+    assert_nothing_delivered(server)
 
 
 # --------------------------------------------------------------------------
@@ -472,9 +466,7 @@ def test_data_timeout(make_facteur):
     elapsed = time.time() - start
     assert 1.5 <= elapsed <= 6, elapsed
     assert c.closed()
-    time.sleep(0.2)
-    assert f.messages(ALICE) == []
-    assert_serves(f)
+    assert_nothing_delivered(f)
 
 
 # --------------------------------------------------------------------------
@@ -628,7 +620,7 @@ def test_sequence_and_syntax(shared, case):
             assert got == 250, f"setup {line!r}: {got} {text}"
         c.send(command + "\r\n")
         expect(c, code, enh)
-        nothing_more(c, wait=0.1)
+        nothing_more(c)
         # The session is still usable.
         got, text = c.cmd("NOOP")
         assert got == 250, (got, text)
