@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "directory/directory.h"
+#include "tls/tls.h"
 
 static int
 cli_check_warnings(const struct config *cfg, const struct directory *dir)
@@ -55,6 +56,20 @@ cli_check_config(const struct cli_args *a)
 		buf_release(&errors);
 		config_free(&cfg);
 		return 1;
+	}
+	/* A configured certificate must load (no self-signed is made here). */
+	if (cfg->tls_cert != NULL) {
+		SSL_CTX *ctx = tls_ctx_load(cfg, &errors);
+
+		if (ctx == NULL) {
+			fprintf(stderr, "%s: [tls]: %s", cfg->path,
+			    buf_cstr(&errors));
+			directory_free(&dir);
+			buf_release(&errors);
+			config_free(&cfg);
+			return 1;
+		}
+		tls_ctx_free(&ctx);
 	}
 	warnings = cli_check_warnings(cfg, dir);
 	printf("%s: ok (%zu domain%s, %zu user%s, %d warning%s)\n",

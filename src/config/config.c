@@ -55,7 +55,6 @@ static const struct config_key config_keys[] = {
 	{ "server", "data_dir", CT_PATH, OFF(data_dir), "/var/lib/facteur", 0 },
 	{ "server", "max_message_size", CT_SIZE, OFF(max_message_size),
 	    "25M", 1ull << 31 },
-	{ "server", "user", CT_STRING, OFF(user), NULL, 0 },
 	{ "server", "log_level", CT_LOGLEVEL, OFF(log_level), "info", 0 },
 
 	{ "listen", "smtp", CT_LISTEN, LISTEN_OFF(LISTEN_SMTP), NULL, 0 },

@@ -50,7 +50,6 @@ struct config {
 	size_t		 ndomains;
 	char		*data_dir;
 	uint64_t	 max_message_size;
-	char		*user;		/* drop privileges to this user */
 	int		 log_level;	/* enum log_level */
 
 	/* [listen] */
