@@ -87,4 +87,4 @@ size-report:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(TOBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(UNITSRC:%.c=$(BUILD)/tobj/%.d) $(BUILD)/tobj/tests/unit/runner.d

@@ -4,6 +4,7 @@
 #include "core/common.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
@@ -181,4 +182,77 @@ mda_maildir_write(struct durable_file *f, const char *return_path,
 out:
 	buf_release(&out);
 	return r;
+}
+
+#define MDA_TMP_MAX_AGE (36 * 3600)
+
+/* Unlinks old regular files in dir; returns how many. */
+static size_t
+mda_clean_tmp(const char *dir, time_t now)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || snprintf(path, sizeof(path), "%s/%s",
+		    dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime > MDA_TMP_MAX_AGE && unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Calls fn on each subdirectory of dir. */
+static size_t
+mda_each_subdir(const char *dir, size_t (*fn)(const char *, time_t),
+    time_t now)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && snprintf(path, sizeof(path),
+		    "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			n += fn(path, now);
+	closedir(d);
+	return n;
+}
+
+static size_t
+mda_clean_maildir(const char *maildir, time_t now)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s/tmp", maildir) >= (int)sizeof(tmp))
+		return 0;
+	return mda_clean_tmp(tmp, now);
+}
+
+static size_t
+mda_clean_domain(const char *domain_dir, time_t now)
+{
+	return mda_each_subdir(domain_dir, mda_clean_maildir, now);
+}
+
+size_t
+mda_maildir_cleanup(const char *data_dir)
+{
+	char mail[PATH_MAX];
+
+	if (snprintf(mail, sizeof(mail), "%s/mail", data_dir) >=
+	    (int)sizeof(mail))
+		return 0;
+	return mda_each_subdir(mail, mda_clean_domain, time(NULL));
 }

@@ -28,6 +28,12 @@ int mda_maildir_path(const char *data_dir, const char *mailbox, char *out,
 /* Creates cur/ new/ tmp/ (durably) if they do not exist. */
 int mda_maildir_create(const char *maildir);
 
+/*
+ * Removes files older than 36 hours from every tmp/ under data_dir/mail:
+ * deliveries a crash interrupted (the Maildir rule). Returns the count.
+ */
+size_t mda_maildir_cleanup(const char *data_dir);
+
 int mda_maildir_open(struct durable_file *f, const char *data_dir,
     const char *mailbox, const char *hostname);
 int mda_maildir_write(struct durable_file *f, const char *return_path,

@@ -4,7 +4,9 @@
 #include "core/common.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -83,4 +85,56 @@ queue_file_create(const char *data_dir, const struct queue_env *env,
 		r = fs_write_all(files[1].fd, buf_data(&text), buf_len(&text));
 	buf_release(&text);
 	return r;
+}
+
+static size_t
+queue_clean_tmp(const char *data_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/queue/tmp", data_dir);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && snprintf(path, sizeof(path),
+		    "%s/%s", dir, e->d_name) < (int)sizeof(path) &&
+		    unlink(path) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static size_t
+queue_clean_orphans(const char *data_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *e;
+	size_t n = 0, len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/queue", data_dir);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len < 5 || strcmp(e->d_name + len - 4, ".msg") != 0 ||
+		    snprintf(path, sizeof(path), "%s/%.*s.env", dir,
+		    (int)(len - 4), e->d_name) >= (int)sizeof(path) ||
+		    access(path, F_OK) == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+		    (int)sizeof(path) && unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+size_t
+queue_file_cleanup(const char *data_dir)
+{
+	return queue_clean_tmp(data_dir) + queue_clean_orphans(data_dir);
 }

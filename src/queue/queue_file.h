@@ -18,6 +18,12 @@ struct spool;
 int queue_file_create(const char *data_dir, const struct queue_env *env,
     const char *headers, size_t headers_len, struct spool *sp,
     struct durable_file files[2]);
+/*
+ * At startup, before anything runs: empties queue/tmp/ and removes .msg
+ * files whose .env never made it (a crash between the two renames).
+ * Returns how many files went.
+ */
+size_t queue_file_cleanup(const char *data_dir);
 /* Paths of an entry's files. */
 int queue_file_path(const char *data_dir, const char *qid, const char *ext,
     char *out, size_t size);

@@ -19,8 +19,10 @@
 #include "core/map.h"
 #include "core/util.h"
 #include "core/workq.h"
+#include "delivery/mda_maildir.h"
 #include "directory/directory.h"
 #include "queue/commit.h"
+#include "queue/queue_file.h"
 #include "server/server.h"
 #include "server/server_int.h"
 #include "smtp/smtp.h"
@@ -158,6 +160,18 @@ server_write_pidfile(struct server *srv)
 		    log_qs(srv->pidfile), log_qs(strerror(errno)));
 }
 
+/* What a crash may leave behind: never visible, safe to remove. */
+static void
+server_cleanup_leftovers(const struct config *cfg)
+{
+	size_t maildir = mda_maildir_cleanup(cfg->data_dir);
+	size_t queue = queue_file_cleanup(cfg->data_dir);
+
+	if (maildir || queue)
+		log_info("event=cleanup maildir_tmp=%zu queue_tmp=%zu", maildir,
+		    queue);
+}
+
 static void
 server_make_dummy_hash(struct server *srv)
 {
@@ -187,6 +201,7 @@ server_run(struct config *cfg)
 		fatal("TLS: %s", buf_cstr(&errors));
 	buf_release(&errors);
 	server_make_dummy_hash(srv);
+	server_cleanup_leftovers(cfg);
 	server_listen_all(srv);
 	srv->commit = commit_new(srv->base, cfg->data_dir, cfg->hostname);
 	srv->workq = workq_new(srv->base, 2);

@@ -155,7 +155,8 @@ void smtp_auth_cleanup(struct smtp_session *s);
 
 /* smtp_policy.c: relay and sender rules for this session. */
 bool smtp_policy_mail(struct smtp_session *s, const struct smtp_addr *from);
-bool smtp_policy_header_from(struct smtp_session *s);
+/* End of content: loop detection, and From: ownership when authed. */
+bool smtp_policy_content(struct smtp_session *s);
 
 /* smtp_cmd_data.c: the DATA and BDAT input modes. */
 void smtp_data_input(struct smtp_session *s);

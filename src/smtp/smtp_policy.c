@@ -18,6 +18,8 @@
 /* The header section we read to check From: (larger is refused). */
 #define SMTP_HEADER_SCAN_MAX (256 * 1024)
 #define SMTP_FROM_ADDRS_MAX 16
+/* RFC 5321 6.3: "normally at least 100 Received entries". */
+#define SMTP_HOPS_MAX 100
 
 bool
 smtp_policy_mail(struct smtp_session *s, const struct smtp_addr *from)
@@ -102,17 +104,45 @@ smtp_policy_from_field(struct smtp_session *s, const char *p, size_t len)
 	return NULL;
 }
 
-bool
-smtp_policy_header_from(struct smtp_session *s)
+/* RFC 5321 6.3: a mail loop shows as a pile of Received: fields. */
+static unsigned
+smtp_policy_hops(const char *p, size_t len)
 {
-	const char *p, *why;
+	struct mime_hdr_iter it;
+	struct str name, value;
+	unsigned hops = 0;
+
+	mime_hdr_iter_init(&it, p, len);
+	while (mime_hdr_next(&it, &name, &value) == 1)
+		if (str_caseeq_cstr(name, "Received"))
+			hops++;
+	return hops;
+}
+
+bool
+smtp_policy_content(struct smtp_session *s)
+{
+	const char *p, *why = NULL;
 	char *copy;
 	size_t len;
+	unsigned hops;
 
-	if (!server_config(s->srv)->submission_check_from)
-		return true;
 	p = smtp_policy_head(s->tx.spool, &copy, &len);
-	why = p ? smtp_policy_from_field(s, p, len) : "cannot read the message";
+	if (p == NULL) {
+		free(copy);
+		smtp_refuse(s, "io-error", 451, "4.3.0",
+		    "Error: cannot read the message back");
+		return false;
+	}
+	hops = smtp_policy_hops(p, len) + 1;	/* with ours */
+	if (hops > SMTP_HOPS_MAX) {
+		free(copy);
+		smtp_refuse(s, "loop", 554, "5.4.6", "Message refused: too "
+		    "many hops (%u Received: fields), mail loop?", hops);
+		return false;
+	}
+	if (s->auth_user[0] && server_config(s->srv)->submission_check_from)
+		why = smtp_policy_from_field(s, p, len);
 	free(copy);
 	if (why == NULL)
 		return true;

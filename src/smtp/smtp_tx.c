@@ -255,7 +255,7 @@ smtp_tx_finish(struct smtp_session *s)
 		s->state = SMTP_STATE_HELO;
 		return;
 	}
-	if (s->auth_user[0] && !smtp_policy_header_from(s)) {
+	if (!smtp_policy_content(s)) {
 		smtp_tx_reset(s);
 		s->state = SMTP_STATE_HELO;
 		return;

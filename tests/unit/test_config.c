@@ -480,7 +480,6 @@ TEST(config_load_minimal_with_defaults)
 	CHECK_EQ_INT(cfg->command_timeout, 300);
 	CHECK_EQ_INT(cfg->data_timeout, 300);
 	CHECK_EQ_INT(cfg->greeting_delay_ms, 0);
-	CHECK(cfg->user == NULL);
 	CHECK(cfg->tls_cert == NULL && cfg->tls_key == NULL);
 	CHECK(cfg->path != NULL);
 	config_free(&cfg);
@@ -501,7 +500,6 @@ TEST(config_load_every_key)
 	    "domains = example.test\n"
 	    "data_dir = /srv/facteur ; absolute\n"
 	    "max_message_size = 10M\n"
-	    "user = facteur\n"
 	    "log_level = debug\n"
 	    "[listen]\n"
 	    "smtp = 0.0.0.0:25 [::]:25\n"
@@ -520,6 +518,12 @@ TEST(config_load_every_key)
 	    "[tls]\n"
 	    "cert = /etc/ssl/cert.pem\n"
 	    "key = /etc/ssl/key.pem\n"
+	    "[auth]\n"
+	    "mx = yes\n"
+	    "plaintext_localhost = on\n"
+	    "failure_delay = 500ms\n"
+	    "[submission]\n"
+	    "check_from = no\n"
 	    "[dns]\n"
 	    "resolver = 127.0.0.1\n", &errs);
 
@@ -527,8 +531,11 @@ TEST(config_load_every_key)
 	if (cfg == NULL)
 		return;
 	CHECK_EQ_STR(cfg->data_dir, "/srv/facteur");
+	CHECK(cfg->auth_on_mx);
+	CHECK(cfg->auth_plaintext_localhost);
+	CHECK_EQ_INT(cfg->auth_failure_delay_ms, 500);
+	CHECK(!cfg->submission_check_from);
 	CHECK_EQ_INT(cfg->max_message_size, 10u * 1024 * 1024);
-	CHECK_EQ_STR(cfg->user, "facteur");
 	CHECK_EQ_INT(cfg->log_level, 0);
 	CHECK_EQ_INT(cfg->listen[LISTEN_SMTP].count, 2);
 	CHECK_EQ_INT(cfg->listen[LISTEN_SMTP].addrs[1].ss.ss_family,
@@ -615,8 +622,8 @@ static const struct {
 	    { ":7: [limits] greeting_delay = 61s: value too large\n" } },
 	{ BASE_CONF "[server]\nlog_level = loud\n",
 	    { ":7: [server] log_level = loud: expected debug" } },
-	{ BASE_CONF "[server]\nuser =\n",
-	    { ":7: [server] user = \"\": empty value\n" } },
+	{ BASE_CONF "[tls]\ncert =\n",
+	    { ":7: [tls] cert = \"\": empty value\n" } },
 	{ "[server]\nhostname = localhost\ndomains = example.test\n"
 	    "[listen]\nsmtp = 127.0.0.1:25\n",
 	    { ":2: [server] hostname = localhost: not a valid fully "

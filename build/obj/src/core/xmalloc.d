@@ -1,7 +1,0 @@
-build/obj/src/core/xmalloc.o: src/core/xmalloc.c src/core/common.h \
- src/core/str.h src/core/xmalloc.h src/core/banned.h src/core/log.h
-src/core/common.h:
-src/core/str.h:
-src/core/xmalloc.h:
-src/core/banned.h:
-src/core/log.h:
