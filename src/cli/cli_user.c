@@ -88,11 +88,12 @@ cli_user_address(const struct config *cfg, const char *arg, char *out,
 {
 	struct smtp_addr a;
 
-	if (smtp_addr_parse(str_cstr(arg), SMTP_ADDR_STRICT, &a) !=
+	if (strchr(arg, '"') != NULL ||
+	    smtp_addr_parse(str_cstr(arg), SMTP_ADDR_STRICT, &a) !=
 	    SMTP_ADDR_OK || smtp_addr_format(&a, out, size) == -1 ||
 	    !directory_local_ok(a.local) || strchr(a.local, '+')) {
 		fprintf(stderr, "facteur: '%s' is not a valid user address "
-		    "(user@domain, no '+', '/' or quotes)\n", arg);
+		    "(user@domain; no '+', '/', quotes or leading '-')\n", arg);
 		return -1;
 	}
 	ascii_lower_inplace(out, strlen(out));

@@ -92,6 +92,27 @@ static const struct config_key config_keys[] = {
 	    "yes", 0 },
 
 	{ "dns", "resolver", CT_STRING, OFF(dns_resolver), NULL, 0 },
+
+	{ "delivery", "port", CT_UINT, OFF(delivery_port), "25", 65535 },
+	{ "delivery", "max_connections", CT_UINT,
+	    OFF(delivery_max_connections), "20", 10000 },
+	{ "delivery", "max_per_domain", CT_UINT, OFF(delivery_max_per_domain),
+	    "4", 1000 },
+	{ "delivery", "connect_timeout", CT_SECONDS,
+	    OFF(delivery_connect_timeout), "30s", 600 },
+
+	{ "queue", "max_age", CT_SECONDS, OFF(queue_max_age), "5d",
+	    60 * 86400 },
+	{ "queue", "retry_min", CT_SECONDS, OFF(queue_retry_min), "5m",
+	    86400 },
+	{ "queue", "retry_max", CT_SECONDS, OFF(queue_retry_max), "4h",
+	    7 * 86400 },
+
+	{ "relay", "host", CT_HOSTNAME, OFF(relay_host), NULL, 0 },
+	{ "relay", "port", CT_UINT, OFF(relay_port), "587", 65535 },
+	{ "relay", "user", CT_STRING, OFF(relay_user), NULL, 0 },
+	{ "relay", "password_file", CT_PATH, OFF(relay_password_file), NULL,
+	    0 },
 };
 
 static const char *const listener_names[LISTEN_KIND_COUNT] = {
@@ -474,6 +495,24 @@ config_read_file(const char *path, struct buf *out, struct buf *errors)
 	return r;
 }
 
+struct config_load_ctx {
+	struct config	*cfg;
+	struct buf	*errors;
+};
+
+static void
+config_on_section(void *arg, struct str name, unsigned line)
+{
+	struct config_load_ctx *ctx = arg;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(config_keys); i++)
+		if (str_caseeq_cstr(name, config_keys[i].section))
+			return;
+	config_error(ctx->errors, ctx->cfg->path, line,
+	    "unknown section [%.*s]", (int)name.len, name.p);
+}
+
 static void
 config_apply_item(struct config *cfg, const struct config_item *it,
     struct buf *errors, unsigned char *seen)
@@ -490,12 +529,8 @@ config_apply_item(struct config *cfg, const struct config_item *it,
 		    it->key.p, (int)it->section.len, it->section.p);
 		return;
 	}
-	if (k == NULL) {
-		config_error(errors, cfg->path, it->line,
-		    "unknown section [%.*s]", (int)it->section.len,
-		    it->section.p);
-		return;
-	}
+	if (k == NULL)
+		return;		/* reported at its header (config_on_section) */
 	if (seen[k - config_keys]++)
 		config_error(errors, cfg->path, it->line,
 		    "[%s] %s set twice", k->section, k->key);
@@ -508,16 +543,29 @@ config_apply_item(struct config *cfg, const struct config_item *it,
 }
 
 /* Cross-key checks once the whole file is read. */
+static bool
+config_was_set(const unsigned char *seen, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(config_keys); i++)
+		if (strcmp(config_keys[i].key, key) == 0 &&
+		    strcmp(config_keys[i].section, "server") == 0)
+			return seen[i] != 0;
+	return false;
+}
+
 static void
-config_validate(struct config *cfg, struct buf *errors)
+config_validate(struct config *cfg, struct buf *errors,
+    const unsigned char *seen)
 {
 	char host[256];
 	size_t i, n = 0;
 
-	if (cfg->domains == NULL)
+	if (cfg->domains == NULL && !config_was_set(seen, "domains"))
 		config_error(errors, cfg->path, 0,
 		    "[server] domains is required");
-	if (cfg->hostname == NULL) {
+	if (cfg->hostname == NULL && !config_was_set(seen, "hostname")) {
 		if (gethostname(host, sizeof(host)) == 0 &&
 		    dname_valid(host, strnlen(host, sizeof(host)), 0))
 			cfg->hostname = xstrdup(host);
@@ -534,6 +582,18 @@ config_validate(struct config *cfg, struct buf *errors)
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		config_error(errors, cfg->path, 0,
 		    "[tls] cert and key must be set together");
+	if ((cfg->relay_user == NULL) != (cfg->relay_password_file == NULL))
+		config_error(errors, cfg->path, 0,
+		    "[relay] user and password_file must be set together");
+	if (cfg->relay_user != NULL && cfg->relay_host == NULL)
+		config_error(errors, cfg->path, 0,
+		    "[relay] user needs [relay] host");
+	if (cfg->delivery_port == 0 || cfg->relay_port == 0)
+		config_error(errors, cfg->path, 0, "a port cannot be 0");
+	if (cfg->queue_retry_min == 0 ||
+	    cfg->queue_retry_min > cfg->queue_retry_max)
+		config_error(errors, cfg->path, 0, "[queue] retry_min must be "
+		    "at least 1s and at most retry_max");
 }
 
 struct config *
@@ -541,6 +601,7 @@ config_load(const char *path, struct buf *errors)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	unsigned char seen[ARRAY_LEN(config_keys)] = { 0 };
+	struct config_load_ctx ctx = { cfg, errors };
 	struct config_parser p;
 	struct config_item it;
 	struct buf text;
@@ -554,6 +615,8 @@ config_load(const char *path, struct buf *errors)
 	if (config_read_file(path, &text, errors) == -1)
 		goto out;
 	config_parser_init(&p, buf_data(&text), buf_len(&text));
+	p.on_section = config_on_section;
+	p.arg = &ctx;
 	while ((r = config_parse_next(&p, &it, &err)) != 0) {
 		if (r == -1) {
 			config_error(errors, path, p.line, "%s", err);
@@ -561,7 +624,7 @@ config_load(const char *path, struct buf *errors)
 		}
 		config_apply_item(cfg, &it, errors, seen);
 	}
-	config_validate(cfg, errors);
+	config_validate(cfg, errors, seen);
 out:
 	buf_release(&text);
 	if (buf_len(errors) != before)

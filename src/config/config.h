@@ -78,6 +78,23 @@ struct config {
 
 	/* [dns] */
 	char		*dns_resolver;
+
+	/* [delivery] */
+	uint64_t	 delivery_port;		/* 25; tests use another */
+	uint64_t	 delivery_max_connections;
+	uint64_t	 delivery_max_per_domain;
+	uint64_t	 delivery_connect_timeout;	/* seconds */
+
+	/* [queue] */
+	uint64_t	 queue_max_age;		/* seconds */
+	uint64_t	 queue_retry_min;	/* seconds */
+	uint64_t	 queue_retry_max;	/* seconds */
+
+	/* [relay]: a smarthost for all outbound mail */
+	char		*relay_host;
+	uint64_t	 relay_port;
+	char		*relay_user;
+	char		*relay_password_file;
 };
 
 /*

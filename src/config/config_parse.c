@@ -12,6 +12,8 @@ config_parser_init(struct config_parser *p, const char *data, size_t len)
 	p->rest = str_make(data, len);
 	p->section = STR_NULL;
 	p->line = 0;
+	p->on_section = NULL;
+	p->arg = NULL;
 }
 
 static bool
@@ -81,6 +83,8 @@ config_parse_section(struct config_parser *p, struct str line,
 			return -1;
 		}
 	p->section = name;
+	if (p->on_section)
+		p->on_section(p->arg, name, p->line);
 	return 0;
 }
 

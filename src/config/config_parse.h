@@ -17,6 +17,10 @@ struct config_parser {
 	struct str	 rest;		/* unparsed input */
 	struct str	 section;	/* current section name */
 	unsigned	 line;		/* number of the last line read */
+	/* Optional: called for every section header, empty or not. */
+	void		(*on_section)(void *arg, struct str name,
+			    unsigned line);
+	void		*arg;
 };
 
 struct config_item {

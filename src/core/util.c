@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 
+#include <stdarg.h>
 #include <sys/random.h>
 
 #include "core/log.h"
@@ -43,4 +44,14 @@ util_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+util_fmt_cut(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, size, fmt, ap);
+	va_end(ap);
 }

@@ -49,8 +49,9 @@ directory_aliases_path(const char *data_dir, char *out, size_t size)
 bool
 directory_local_ok(const char *local)
 {
+	/* A leading '-' would read as an option to shell tools. */
 	return local[0] != '\0' && local[0] != '.' && local[0] != '"' &&
-	    strchr(local, '/') == NULL;
+	    local[0] != '-' && strchr(local, '/') == NULL;
 }
 
 /* Parses and lowercases a config-file address; "" on error. */
@@ -104,6 +105,7 @@ dir_load_users(struct directory *d, const char *path, struct buf *errors)
 	unsigned lineno = 0;
 	size_t before = buf_len(errors);
 	long colon;
+	void *prev;
 
 	buf_init(&text, 64 * 1024 * 1024);
 	if (fs_read_file(path, &text) == -1 && errno != ENOENT) {
@@ -127,9 +129,11 @@ dir_load_users(struct directory *d, const char *path, struct buf *errors)
 			    "hash ($y$..., $2b$...) after the address");
 			continue;
 		}
-		if (map_put(d->users, addr, strlen(addr),
-		    xmemdup0(hash.p, hash.len)) != NULL)
+		if ((prev = map_put(d->users, addr, strlen(addr),
+		    xmemdup0(hash.p, hash.len))) != NULL) {
+			free(prev);
 			dir_error(errors, path, lineno, "user listed twice");
+		}
 	}
 	buf_release(&text);
 	return buf_len(errors) == before ? 0 : -1;
@@ -452,9 +456,10 @@ directory_sender_allowed(const struct directory *d, const char *address,
 	char base[SMTP_ADDR_TEXT_MAX];
 	const char *at, *plus;
 
+	/* "@domain" is the catch-all's key, never a sender. */
 	if (cstr_copy(addr, sizeof(addr), address) == -1 ||
 	    cstr_copy(u, sizeof(u), user) == -1 ||
-	    (at = strrchr(addr, '@')) == NULL)
+	    (at = strrchr(addr, '@')) == NULL || at == addr)
 		return false;
 	ascii_lower_inplace(addr, strlen(addr));
 	ascii_lower_inplace(u, strlen(u));

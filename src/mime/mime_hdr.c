@@ -81,8 +81,10 @@ mime_strip_cfws(struct str v, struct buf *out)
 
 		if (quoted) {
 			if (c == '\\' && i + 1 < v.len) {
-				r |= buf_addc(out, c);
+				/* An escaped CR or LF goes with its '\\'. */
 				c = v.p[++i];
+				if (c != '\r' && c != '\n')
+					r |= buf_addc(out, '\\');
 			} else if (c == '"') {
 				quoted = false;
 			}
@@ -149,10 +151,11 @@ mime_find_top(struct str s, char c)
 static int
 mime_mailbox(struct str m, struct smtp_addr *out)
 {
-	long lt = mime_find_top(m, '<');
 	const int flags = SMTP_ADDR_UTF8;
+	long lt;
 
-	m = str_trim(m);
+	m = str_trim(m);	/* before: lt indexes the trimmed m */
+	lt = mime_find_top(m, '<');
 	if (lt >= 0) {
 		if (m.p[m.len - 1] != '>')
 			return -1;

@@ -32,6 +32,9 @@ struct conn {
 	bool			 paused;
 	bool			 closing;
 	bool			 handshaking;
+	bool			 connecting;
+	bool			 failed;	/* connect() refused at once */
+	bool			 want_drain;	/* a client: report drains */
 	unsigned		 close_polls;
 	unsigned		 timeout;
 };
@@ -68,7 +71,9 @@ conn_on_kick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->closing)
+	if (c->failed)
+		c->cb(c->arg, CONN_EV_ERROR);
+	else if (c->closing)
 		conn_try_close(c);
 	else if (!c->paused)
 		c->cb(c->arg, CONN_EV_READ);
@@ -82,6 +87,8 @@ conn_setup_bev(struct conn *c)
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
+	if (c->want_drain)
+		bufferevent_setwatermark(c->bev, EV_WRITE, CONN_WRITE_LOW, 0);
 	bufferevent_set_timeouts(c->bev, c->timeout ? &tv : NULL,
 	    c->timeout ? &tv : NULL);
 	if (c->paused || c->closing)
@@ -105,6 +112,32 @@ conn_new(struct event_base *base, int fd, conn_cb cb, void *arg)
 	if (c->bev == NULL || c->kick == NULL)
 		fatal("conn: out of memory creating a connection");
 	conn_setup_bev(c);
+	return c;
+}
+
+struct conn *
+conn_connect(struct event_base *base, const struct sockaddr *sa,
+    socklen_t salen, conn_cb cb, void *arg)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->base = base;
+	c->cb = cb;
+	c->arg = arg;
+	c->connecting = true;
+	c->want_drain = true;
+	buf_init(&c->line, CONN_LINE_MAX);
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->kick = event_new(base, -1, 0, conn_on_kick, c);
+	if (c->bev == NULL || c->kick == NULL)
+		fatal("conn: out of memory creating a connection");
+	conn_setup_bev(c);
+	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
+		/* Reported like any connection error, on the next turn. */
+		c->connecting = false;
+		event_active(c->kick, 0, 0);
+		c->failed = true;
+	}
 	return c;
 }
 
@@ -150,6 +183,8 @@ conn_on_write(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (c->closing)
 		conn_try_close(c);
+	else if (c->want_drain)
+		c->cb(c->arg, CONN_EV_DRAINED);
 }
 
 static void
@@ -159,6 +194,11 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
+		if (c->connecting) {
+			c->connecting = false;
+			c->cb(c->arg, CONN_EV_CONNECTED);
+			return;
+		}
 		c->handshaking = false;
 		c->cb(c->arg, CONN_EV_TLS_READY);
 		return;
@@ -175,11 +215,16 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 		c->cb(c->arg, CONN_EV_ERROR);
 }
 
+/*
+ * A line ends at LF; the caller checks that a CR came before it (RFC 5321
+ * 2.3.8) and refuses the line otherwise. A line longer than max is dropped
+ * up to its LF, even when the rest arrives later.
+ */
 int
 conn_read_line(struct conn *c, size_t max, struct str *line)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t len = evbuffer_get_length(in);
+	size_t len = evbuffer_get_length(in), n;
 	struct evbuffer_ptr p;
 
 	if (c->discarding) {
@@ -200,17 +245,26 @@ conn_read_line(struct conn *c, size_t max, struct str *line)
 		c->discarding = true;
 		return -1;
 	}
-	if ((size_t)p.pos + 1 > max || (size_t)p.pos + 1 > CONN_LINE_MAX) {
-		evbuffer_drain(in, (size_t)p.pos + 1);
+	n = (size_t)p.pos + 1;
+	if (n > max || n > CONN_LINE_MAX) {
+		evbuffer_drain(in, n);
 		return -1;
 	}
 	buf_reset(&c->line);
-	if (buf_add(&c->line, evbuffer_pullup(in, p.pos + 1),
-	    (size_t)p.pos + 1) == -1)
+	if (buf_add(&c->line, evbuffer_pullup(in, (ev_ssize_t)n), n) == -1)
 		return -1;
-	evbuffer_drain(in, (size_t)p.pos + 1);
+	evbuffer_drain(in, n);
 	*line = str_make(buf_data(&c->line), buf_len(&c->line));
 	return 1;
+}
+
+size_t
+conn_copyout(struct conn *c, char *dst, size_t n)
+{
+	ev_ssize_t r = evbuffer_copyout(bufferevent_get_input(c->bev), dst,
+	    n);
+
+	return r > 0 ? (size_t)r : 0;
 }
 
 void
@@ -332,6 +386,45 @@ conn_start_tls(struct conn *c, SSL_CTX *ctx)
 	c->handshaking = true;
 	conn_setup_bev(c);
 	return 0;
+}
+
+int
+conn_start_tls_client(struct conn *c, SSL_CTX *ctx, const char *host)
+{
+	struct bufferevent *tls;
+	SSL *ssl = SSL_new(ctx);
+
+	if (ssl == NULL)
+		return -1;
+	/* RFC 6066 3: SNI; RFC 6125: the name the certificate must match. */
+	SSL_set_tlsext_host_name(ssl, host);
+	SSL_set1_host(ssl, host);
+	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	c->bev = tls;
+	c->ssl = ssl;
+	c->handshaking = true;
+	conn_setup_bev(c);
+	return 0;
+}
+
+bool
+conn_tls_verified(const struct conn *c)
+{
+	X509 *peer;
+	bool ok;
+
+	if (c->ssl == NULL || c->handshaking)
+		return false;
+	peer = SSL_get1_peer_certificate(c->ssl);
+	ok = peer != NULL && SSL_get_verify_result(c->ssl) == X509_V_OK;
+	X509_free(peer);
+	return ok;
 }
 
 bool

@@ -35,13 +35,21 @@ enum conn_event {
 	CONN_EV_ERROR,		/* socket or TLS error */
 	CONN_EV_TLS_READY,	/* handshake done */
 	CONN_EV_CLOSED,		/* after conn_shutdown(): gone, free owner */
+	CONN_EV_CONNECTED,	/* conn_connect(): the socket is connected */
+	CONN_EV_DRAINED,	/* output fell below CONN_WRITE_LOW */
 };
+
+/* Output buffered before a writer should wait for CONN_EV_DRAINED. */
+#define CONN_WRITE_LOW (64 * 1024)
 
 typedef void (*conn_cb)(void *arg, enum conn_event ev);
 
 /* Takes ownership of fd. */
 struct conn *conn_new(struct event_base *base, int fd, conn_cb cb,
     void *arg);
+/* Connects to sa (non-blocking); CONN_EV_CONNECTED or CONN_EV_ERROR. */
+struct conn *conn_connect(struct event_base *base, const struct sockaddr *sa,
+    socklen_t salen, conn_cb cb, void *arg);
 /* Closes at once, without flushing and without CONN_EV_CLOSED. */
 void conn_free(struct conn **c);
 
@@ -52,6 +60,8 @@ void conn_set_timeout(struct conn *c, unsigned seconds);
  * 0: no complete line yet; -1: the line passed max and was discarded.
  */
 int conn_read_line(struct conn *c, size_t max, struct str *line);
+/* Copies up to n bytes of pending input without consuming them. */
+size_t conn_copyout(struct conn *c, char *dst, size_t n);
 /* Zeroes the last line read (it held a secret). */
 void conn_wipe_line(struct conn *c);
 /* The first contiguous chunk of input (0 if none). */
@@ -73,6 +83,13 @@ void conn_shutdown(struct conn *c);
 
 /* Starts a server-side TLS handshake; CONN_EV_TLS_READY or _ERROR. */
 int conn_start_tls(struct conn *c, SSL_CTX *ctx);
+/*
+ * Starts a client-side handshake with SNI and host name checking armed;
+ * the handshake does not fail on a bad certificate (opportunistic TLS,
+ * RFC 7435): conn_tls_verified() tells afterwards.
+ */
+int conn_start_tls_client(struct conn *c, SSL_CTX *ctx, const char *host);
+bool conn_tls_verified(const struct conn *c);
 bool conn_is_tls(const struct conn *c);
 /* "TLSv1.3" and "TLS_AES_256_GCM_SHA384", or NULL when not TLS. */
 const char *conn_tls_version(const struct conn *c);

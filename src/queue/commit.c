@@ -46,6 +46,8 @@ struct commit {
 	char			*data_dir;
 	char			*hostname;
 	struct commit_stats	 stats;		/* under lock */
+	void			(*queue_hook)(void *, struct queue_env *);
+	void			*queue_hook_arg;
 };
 
 void
@@ -222,6 +224,10 @@ commit_reap(struct commit *c)
 	while ((job = list) != NULL) {
 		list = job->next;
 		c->in_flight--;
+		if (job->error == 0 && job->msg.queue && c->queue_hook) {
+			c->queue_hook(c->queue_hook_arg, job->msg.queue);
+			job->msg.queue = NULL;
+		}
 		if (job->done)
 			job->done(job->arg, job->error);
 		commit_job_free(job);
@@ -302,6 +308,14 @@ commit_submit(struct commit *c, struct commit_msg *msg, commit_done_fn done,
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return job;
+}
+
+void
+commit_set_queue_hook(struct commit *c,
+    void (*hook)(void *arg, struct queue_env *env), void *arg)
+{
+	c->queue_hook = hook;
+	c->queue_hook_arg = arg;
 }
 
 void

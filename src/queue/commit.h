@@ -53,6 +53,12 @@ void commit_free(struct commit **c);
 /* Takes ownership of msg's contents (and clears msg). */
 struct commit_job *commit_submit(struct commit *c, struct commit_msg *msg,
     commit_done_fn done, void *arg);
+/*
+ * Called on the loop for every committed message that has a queue entry,
+ * which it takes over (the outbound runner: mta_enqueue).
+ */
+void commit_set_queue_hook(struct commit *c,
+    void (*hook)(void *arg, struct queue_env *env), void *arg);
 /* The caller (a closing session) no longer wants the callback. */
 void commit_forget(struct commit_job *job);
 size_t commit_in_flight(const struct commit *c);

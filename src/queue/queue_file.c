@@ -120,6 +120,13 @@ queue_clean_orphans(const char *data_dir)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
 		len = strlen(e->d_name);
+		/* An envelope rewrite a crash interrupted (fs_write_atomic). */
+		if (strstr(e->d_name, ".env.tmp.") != NULL &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+		    (int)sizeof(path) && unlink(path) == 0) {
+			n++;
+			continue;
+		}
 		if (len < 5 || strcmp(e->d_name + len - 4, ".msg") != 0 ||
 		    snprintf(path, sizeof(path), "%s/%.*s.env", dir,
 		    (int)(len - 4), e->d_name) >= (int)sizeof(path) ||

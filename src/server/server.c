@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "core/workq.h"
 #include "delivery/mda_maildir.h"
+#include "delivery/mta.h"
 #include "directory/directory.h"
 #include "queue/commit.h"
 #include "queue/queue_file.h"
@@ -172,6 +173,13 @@ server_cleanup_leftovers(const struct config *cfg)
 		    queue);
 }
 
+/* A message with remote recipients is on disk: the runner takes it. */
+static void
+server_on_queued(void *arg, struct queue_env *env)
+{
+	mta_enqueue(arg, env);
+}
+
 static void
 server_make_dummy_hash(struct server *srv)
 {
@@ -205,6 +213,8 @@ server_run(struct config *cfg)
 	server_listen_all(srv);
 	srv->commit = commit_new(srv->base, cfg->data_dir, cfg->hostname);
 	srv->workq = workq_new(srv->base, 2);
+	srv->mta = mta_new(srv);
+	commit_set_queue_hook(srv->commit, server_on_queued, srv->mta);
 	server_signals_init(srv);
 	server_write_pidfile(srv);
 	log_info("event=start version=%s hostname=%s domains=%zu users=%zu "

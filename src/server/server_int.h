@@ -13,6 +13,7 @@
 struct evconnlistener;
 struct map;
 struct workq;
+struct mta;
 
 struct server_listener {
 	struct server_listener	*next;
@@ -26,7 +27,8 @@ struct server {
 	struct config		*cfg;
 	struct directory	*dir;
 	struct commit		*commit;
-	struct workq		*workq;		/* password hashing */
+	struct workq		*workq;		/* hashing, queue writes */
+	struct mta		*mta;		/* outbound delivery */
 	char			*dummy_hash;	/* for unknown users */
 	struct event_base	*base;
 	SSL_CTX			*tls;

@@ -17,6 +17,7 @@
 #include "core/map.h"
 #include "core/util.h"
 #include "core/workq.h"
+#include "delivery/mta.h"
 #include "directory/directory.h"
 #include "queue/commit.h"
 #include "server/server_int.h"
@@ -88,6 +89,7 @@ server_reload(struct server *srv)
 	directory_free(&srv->dir);
 	srv->dir = dir;
 	server_reload_tls(srv);
+	mta_reload(srv->mta);
 	log_set_level((enum log_level)cfg->log_level);
 	log_info("event=reload users=%zu domains=%zu",
 	    directory_user_count(dir), cfg->ndomains);
@@ -156,9 +158,11 @@ server_shutdown(struct server *srv)
 	struct commit_stats st;
 
 	/* Every message handed over is made durable before we go. */
+	mta_stop(srv->mta);
 	commit_get_stats(srv->commit, &st);
 	commit_free(&srv->commit);
 	workq_free(&srv->workq);
+	mta_free(&srv->mta);
 	tls_ctx_free(&srv->tls);
 	free(srv->dummy_hash);
 	log_info("event=stop clients_left=%zu batches=%lu messages=%lu "

@@ -221,6 +221,9 @@ smtp_on_conn(void *arg, enum conn_event ev)
 		if (s->job == NULL)
 			smtp_session_free(s);
 		break;
+	case CONN_EV_CONNECTED:
+	case CONN_EV_DRAINED:
+		break;		/* client-side events, not ours */
 	case CONN_EV_TLS_READY:
 		log_sess(LOG_LEVEL_INFO, s->id, "event=tls ip=%s version=%s "
 		    "cipher=%s", s->client.ip, conn_tls_version(s->conn),
@@ -296,10 +299,27 @@ smtp_handle_line(struct smtp_session *s, struct str line)
 	def->fn(s, cmd.args);
 }
 
+/*
+ * RFC 5321 4.5.3.1.4: 512 octets for a command line; RFC 4954 4 lets
+ * AUTH lines and SASL responses be longer. Known before the line ends, so
+ * a long line is refused as soon as it passes the limit.
+ */
+static size_t
+smtp_line_max(struct smtp_session *s)
+{
+	char head[5];
+
+	if (s->auth_step != SMTP_AUTH_NONE)
+		return SMTP_AUTH_LINE_MAX;
+	if (conn_copyout(s->conn, head, sizeof(head)) == sizeof(head) &&
+	    str_caseeq(str_make(head, sizeof(head)), STR_LIT("AUTH ")))
+		return SMTP_AUTH_LINE_MAX;
+	return SMTP_CMD_LINE_MAX;
+}
+
 void
 smtp_process_input(struct smtp_session *s)
 {
-	const size_t max = SMTP_AUTH_LINE_MAX;
 	struct str line;
 	bool secret;
 	int r;
@@ -324,7 +344,7 @@ smtp_process_input(struct smtp_session *s)
 			smtp_bdat_input(s);
 			continue;
 		}
-		r = conn_read_line(s->conn, max, &line);
+		r = conn_read_line(s->conn, smtp_line_max(s), &line);
 		if (r == 0) {
 			if (s->peer_eof)
 				smtp_close(s);

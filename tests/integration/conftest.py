@@ -335,3 +335,128 @@ def client_tls_context():
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+class DnsServer:
+    """A real dnsmasq on 127.0.0.1, authoritative for .test, serving the
+    records a test gives it: mx=[(domain, host, pref)], a=[(name, ip)],
+    txt=[(name, text)], ptr=[(ip, name)], nxdomain=[domain]."""
+
+    def __init__(self, root, mx=(), a=(), txt=(), ptr=(), nxdomain=()):
+        import shutil
+        if not shutil.which("dnsmasq"):
+            pytest.skip("dnsmasq not installed (Debian package dnsmasq-base)")
+        self.port = free_port()
+        self.log = Path(root) / f"dnsmasq-{self.port}.log"
+        args = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
+                "--no-hosts", "--listen-address=127.0.0.1", f"--port={self.port}",
+                "--bind-interfaces", "--local=/test/", "--local=/in-addr.arpa/",
+                f"--log-facility={self.log}", "--log-queries"]
+        if os.geteuid() == 0:
+            args.append("--user=root")
+        for domain, host, pref in mx:
+            args.append(f"--mx-host={domain},{host},{pref}")
+        for name, ip in a:
+            args.append(f"--host-record={name},{ip}")
+        for name, text in txt:
+            args.append(f"--txt-record={name},{text}")
+        for ip, name in ptr:
+            args.append(f"--ptr-record={'.'.join(reversed(ip.split('.')))}.in-addr.arpa,{name}")
+        for domain in nxdomain:
+            args.append(f"--address=/{domain}/")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        end = time.time() + 5
+        while time.time() < end:
+            if self.log.exists() and "started" in self.log.read_text(errors="replace"):
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("dnsmasq failed: " + self.proc.stderr.read().decode())
+            time.sleep(0.05)
+
+    @property
+    def resolver(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+@pytest.fixture
+def dns_server(tmp_path):
+    """dns_server(**records) -> a started DnsServer."""
+    servers = []
+
+    def start(**records):
+        d = DnsServer(tmp_path, **records)
+        servers.append(d)
+        return d
+
+    yield start
+    for d in servers:
+        d.stop()
+
+
+class Sink:
+    """A receiving SMTP server (aiosmtpd) on a loopback address. Replies
+    can be scripted: rcpt_reply(address) -> None (accept) or "4xx text";
+    data_reply -> None or "5xx text"."""
+
+    def __init__(self, host, port, rcpt_reply=None, data_reply=None, ehlo=True,
+                 require_starttls=False, tls_context=None):
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP as Server
+        self.messages = []
+        self.attempts = []
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, options):
+                reply = rcpt_reply(address) if rcpt_reply else None
+                sink.attempts.append(address)
+                if reply:
+                    return reply
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                reply = data_reply() if callable(data_reply) else data_reply
+                if reply:
+                    return reply
+                sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                      envelope.original_content, list(envelope.mail_options)))
+                return "250 OK queued"
+
+        kwargs = {}
+        if tls_context is not None:
+            kwargs["tls_context"] = tls_context
+            kwargs["require_starttls"] = require_starttls
+        self.controller = Controller(Handler(), hostname=host, port=port,
+                                     decode_data=False, enable_SMTPUTF8=True, **kwargs)
+        self.controller.start()
+
+    def wait(self, count, timeout=15):
+        end = time.time() + timeout
+        while time.time() < end:
+            if len(self.messages) >= count:
+                return self.messages
+            time.sleep(0.05)
+        raise AssertionError(f"sink got {len(self.messages)} messages, want {count}")
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def sinks():
+    made = []
+
+    def start(host, port, **kw):
+        s = Sink(host, port, **kw)
+        made.append(s)
+        return s
+
+    yield start
+    for s in made:
+        s.stop()

@@ -116,10 +116,14 @@ def test_line_of_513_octets_is_refused_and_session_continues(server, raw):
     assert_serves(server)
 
 
-def test_command_hidden_after_byte_512_is_not_executed(server, raw):
+@pytest.mark.parametrize("offset", [500, 510, 512, 513, 520, 4096, 70000])
+def test_command_hidden_after_byte_512_is_not_executed(server, raw, offset):
+    """A long line whose tail (from `offset`) is a command: one 500, and
+    the tail is not executed wherever the server would cut the line."""
     c = raw()
     assert c.cmd("EHLO client.test")[0] == 250
-    pad = "NOOP " + "x" * (520 - 5)
+    pad = "NOOP " + "x" * (offset - 5)
+    assert len(pad) == offset
     c.send(pad + "MAIL FROM:<x@evil.test>\r\n")
     expect(c, 500, "5.5.2")
     nothing_more(c)
@@ -427,7 +431,7 @@ def test_message_before_354_in_one_pipelined_write(server, raw):
 # early talkers, idle clients
 
 def test_early_talker(make_facteur):
-    f = start_server(make_facteur, **{"limits.greeting_delay": "1s"})
+    f = start_server(make_facteur, **{"limits.greeting_delay": "500ms"})
     c = connect(f, greet=False)
     c.send("EHLO hasty.test\r\n")
     assert_sync_close(c)
@@ -436,27 +440,27 @@ def test_early_talker(make_facteur):
     start = time.time()
     c2 = connect(f, greet=False)
     expect(c2, 220)
-    assert time.time() - start >= 0.9
+    assert time.time() - start >= 0.4
     assert c2.cmd("EHLO patient.test")[0] == 250
     c2.close()
     assert_serves(f)
 
 
 def test_command_timeout(make_facteur):
-    f = start_server(make_facteur, **{"limits.command_timeout": "2s"})
+    f = start_server(make_facteur, **{"limits.command_timeout": "1s"})
     c = connect(f, timeout=10)
     assert c.cmd("EHLO idle.test")[0] == 250
     start = time.time()
     expect(c, 421, "4.4.2")
     elapsed = time.time() - start
-    assert 1.5 <= elapsed <= 6, elapsed
+    assert 0.8 <= elapsed <= 5, elapsed
     assert c.closed()
     assert "event=timeout" in f.log()
     assert_serves(f)
 
 
 def test_data_timeout(make_facteur):
-    f = start_server(make_facteur, **{"limits.data_timeout": "2s",
+    f = start_server(make_facteur, **{"limits.data_timeout": "1s",
                                       "limits.command_timeout": "30s"})
     c = connect(f, timeout=10)
     open_tx(c)
@@ -464,7 +468,7 @@ def test_data_timeout(make_facteur):
     start = time.time()
     expect(c, 421, "4.4.2")
     elapsed = time.time() - start
-    assert 1.5 <= elapsed <= 6, elapsed
+    assert 0.8 <= elapsed <= 5, elapsed
     assert c.closed()
     assert_nothing_delivered(f)
 
@@ -588,7 +592,8 @@ SEQUENCE_TABLE = [
     ([EHLO, "MAIL FROM:<s@remote.test> SMTPUTF8"], "RCPT TO:<jörg@example.test>", 550, "5.1.1"),
     ([EHLO, "MAIL FROM:<jörg@remote.test> SMTPUTF8"], "RCPT TO:<bob@example.test>", 250, "2.1.5"),
     ([EHLO, MAIL], "RCPT TO:<nobody@example.test>", 550, "5.1.1"),
-    ([], "STARTTLS", 502, "5.5.1"),
+    ([], "STARTTLS", 503, "5.5.1"),            # EHLO first (RFC 3207)
+    ([EHLO], "STARTTLS now", 501, "5.5.4"),
     ([EHLO], "AUTH PLAIN AGFsaWNlAHBhc3N3b3JkMTIz", 502, "5.5.1"),
 ]
 
@@ -620,10 +625,10 @@ def test_sequence_and_syntax(shared, case):
             assert got == 250, f"setup {line!r}: {got} {text}"
         c.send(command + "\r\n")
         expect(c, code, enh)
-        nothing_more(c)
-        # The session is still usable.
+        # The session is still usable (and no extra reply was queued: it
+        # would be read here instead of NOOP's).
         got, text = c.cmd("NOOP")
-        assert got == 250, (got, text)
+        assert got == 250 and text.startswith("2.0.0"), (got, text)
     finally:
         c.close()
     assert_serves(shared)

@@ -1,0 +1,253 @@
+/*
+ * bounce.c - delivery status notifications (RFC 3464, RFC 3461 6.3):
+ * a multipart/report sent from MAILER-DAEMON with the null sender, a
+ * human-readable part, a message/delivery-status part with one block per
+ * failed recipient, and the original message's headers.
+ *
+ * No report is sent for a message whose sender is null (never bounce a
+ * bounce, RFC 5321 6.1) or was not authenticated: mail that reached the
+ * queue without AUTH was forwarded from outside, its sender may be forged,
+ * and a report to it would be backscatter.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "delivery/mta_int.h"
+#include "directory/directory.h"
+#include "queue/commit.h"
+#include "queue/queue_file.h"
+#include "queue/spool.h"
+#include "server/server.h"
+
+#define BOUNCE_HEADERS_MAX (64 * 1024)
+
+struct bounce_wait {
+	void	(*done)(void *);
+	void	*arg;
+	char	 qid[ID_LEN + 1];
+};
+
+/* The original's header section (up to a limit), CRLF line ends. */
+static void
+bounce_original_headers(struct mta *mta, const char *qid, struct buf *out)
+{
+	char path[PATH_MAX], chunk[BOUNCE_HEADERS_MAX];
+	const char *end;
+	ssize_t n;
+	int fd, r;
+
+	if (queue_file_path(mta_data_dir(mta), qid, "msg", path,
+	    sizeof(path)) == -1 || (fd = open(path, O_RDONLY | O_CLOEXEC)) ==
+	    -1)
+		return;
+	n = read(fd, chunk, sizeof(chunk) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	chunk[n] = '\0';
+	end = strstr(chunk, "\r\n\r\n");
+	r = buf_add(out, chunk, end ? (size_t)(end - chunk) + 2 : (size_t)n);
+	(void)r;
+}
+
+/* RFC 3463: the status of a failed recipient, from its last error. */
+static void
+bounce_status(const struct queue_rcpt *r, char *out, size_t size)
+{
+	const char *p = r->error;
+
+	if (r->state == QUEUE_RCPT_EXPIRED) {
+		snprintf(out, size, "4.4.7");	/* delivery time expired */
+		return;
+	}
+	for (; *p; p++)
+		if ((p[0] == '4' || p[0] == '5') && p[1] == '.' &&
+		    ascii_isdigit(p[2]) && (p == r->error || p[-1] == ' ')) {
+			size_t n = strspn(p, "0123456789.");
+
+			snprintf(out, size, "%.*s", (int)MIN(n, size - 1), p);
+			return;
+		}
+	snprintf(out, size, "5.0.0");
+}
+
+static int
+bounce_text(struct mta *mta, const struct queue_env *env, const char *bnd,
+    struct buf *b)
+{
+	char date[64];
+	size_t i;
+	int r;
+
+	util_rfc5322_date(time(NULL), date, sizeof(date));
+	r = buf_addf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
+	    "To: <%s>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+	    "Date: %s\r\nMessage-ID: <%s.%llx@%s>\r\n"
+	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+	    "\tboundary=\"%s\"\r\n\r\n"
+	    "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "This is the mail system at %s.\r\n\r\n"
+	    "Your message could not be delivered to one or more "
+	    "recipients.\r\nThe reasons are below.\r\n\r\n", mta_hostname(mta),
+	    env->from, date, env->qid,
+	    (unsigned long long)util_random_u64(), mta_hostname(mta), bnd, bnd,
+	    mta_hostname(mta));
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == QUEUE_RCPT_FAILED ||
+		    env->rcpts[i].state == QUEUE_RCPT_EXPIRED)
+			r |= buf_addf(b, "<%s>: %s%s\r\n", env->rcpts[i].addr,
+			    env->rcpts[i].state == QUEUE_RCPT_EXPIRED ?
+			    "delivery time expired; last error: " : "",
+			    env->rcpts[i].error[0] ? env->rcpts[i].error :
+			    "(no details)");
+	return r;
+}
+
+/* RFC 3464 2.2 and 2.3: per-message then per-recipient fields. */
+static int
+bounce_status_part(struct mta *mta, const struct queue_env *env,
+    const char *bnd, struct buf *b)
+{
+	char date[64], status[16];
+	size_t i;
+	int r;
+
+	util_rfc5322_date(env->created, date, sizeof(date));
+	r = buf_addf(b, "\r\n--%s\r\nContent-Type: message/delivery-status\r\n"
+	    "\r\nReporting-MTA: dns; %s\r\nX-Facteur-Queue-ID: %s\r\n"
+	    "Arrival-Date: %s\r\n", bnd, mta_hostname(mta), env->qid, date);
+	for (i = 0; i < env->nrcpts; i++) {
+		const struct queue_rcpt *rc = &env->rcpts[i];
+
+		if (rc->state != QUEUE_RCPT_FAILED &&
+		    rc->state != QUEUE_RCPT_EXPIRED)
+			continue;
+		bounce_status(rc, status, sizeof(status));
+		r |= buf_addf(b, "\r\nFinal-Recipient: rfc822; %s\r\n"
+		    "Action: failed\r\nStatus: %s\r\n", rc->addr, status);
+		if (rc->error[0])
+			r |= buf_addf(b, "Diagnostic-Code: %s; %s\r\n",
+			    ascii_isdigit(rc->error[0]) ? "smtp" : "x-facteur",
+			    rc->error);
+	}
+	return r;
+}
+
+/* The whole report; the human part lists each recipient's error. */
+static int
+bounce_build(struct mta *mta, const struct queue_env *env, struct buf *b)
+{
+	char bnd[300];
+	size_t mark;
+	int r;
+
+	snprintf(bnd, sizeof(bnd), "%s.%016llx/%s", env->qid,
+	    (unsigned long long)util_random_u64(), mta_hostname(mta));
+	r = bounce_text(mta, env, bnd, b);
+	r |= bounce_status_part(mta, env, bnd, b);
+	r |= buf_addf(b, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
+	    "\r\n", bnd);
+	mark = buf_len(b);
+	bounce_original_headers(mta, env->qid, b);
+	if (buf_len(b) == mark)
+		r |= buf_adds(b, "(the original message could not be read)\r\n");
+	r |= buf_addf(b, "\r\n--%s--\r\n", bnd);
+	return r;
+}
+
+static void
+bounce_committed(void *arg, int error)
+{
+	struct bounce_wait *w = arg;
+
+	if (error)
+		log_err("event=bounce-failed qid=%s error=%s", w->qid,
+		    log_qs(strerror(error)));
+	else
+		log_info("event=bounce qid=%s", w->qid);
+	w->done(w->arg);
+	free(w);
+}
+
+/* Where the report goes: the sender's mailbox here, or the queue. */
+static void
+bounce_route(struct mta *mta, const struct queue_env *env,
+    struct commit_msg *msg, const char *bqid)
+{
+	const struct directory *dir = server_directory(mta->srv);
+	struct dir_result res = { 0 };
+	char local[SMTP_LOCAL_MAX + 1];
+	const char *at = strrchr(env->from, '@');
+	size_t i;
+
+	if (at && str_copy(local, sizeof(local), str_make(env->from,
+	    (size_t)(at - env->from))) == 0 &&
+	    directory_resolve(dir, local, at + 1, &res) == DIR_OK) {
+		for (i = 0; i < res.n; i++) {
+			if (!res.v[i].local)
+				continue;
+			msg->mailboxes = xreallocarray(msg->mailboxes,
+			    msg->nmailboxes + 1, sizeof(char *));
+			msg->mailboxes[msg->nmailboxes++] =
+			    xstrdup(res.v[i].addr);
+		}
+		dir_result_free(&res);
+		if (msg->nmailboxes)
+			return;
+	}
+	msg->queue = xcalloc(1, sizeof(*msg->queue));
+	queue_env_init(msg->queue);
+	cstr_copy(msg->queue->qid, sizeof(msg->queue->qid), bqid);
+	msg->queue->created = time(NULL);
+	if (env->flags & QUEUE_FLAG_SMTPUTF8)
+		msg->queue->flags |= QUEUE_FLAG_SMTPUTF8;
+	queue_env_add_rcpt(msg->queue, env->from, msg->queue->created);
+}
+
+void
+bounce_send(struct mta *mta, const struct queue_env *env,
+    void (*done)(void *), void *arg)
+{
+	struct commit_msg msg = { 0 };
+	struct bounce_wait *w;
+	char dir[PATH_MAX], bqid[ID_LEN + 1];
+	struct buf text;
+
+	if (env->from[0] == '\0' || env->auth[0] == '\0') {
+		log_info("event=bounce-suppressed qid=%s reason=%s", env->qid,
+		    env->from[0] ? "unauthenticated-sender" : "null-sender");
+		done(arg);
+		return;
+	}
+	buf_init(&text, BUF_NOCAP);
+	if (bounce_build(mta, env, &text) == -1) {
+		log_err("event=bounce-failed qid=%s error=\"cannot build\"",
+		    env->qid);
+		buf_release(&text);
+		done(arg);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/queue/tmp", mta_data_dir(mta));
+	msg.spool = spool_new(dir);
+	if (spool_write(msg.spool, buf_data(&text), buf_len(&text)) == -1)
+		log_err("event=bounce-failed qid=%s error=%s", env->qid,
+		    log_qs(strerror(errno)));
+	buf_release(&text);
+	msg.return_path = xstrdup("");
+	util_random_id(bqid);
+	bounce_route(mta, env, &msg, bqid);
+	w = xcalloc(1, sizeof(*w));
+	w->done = done;
+	w->arg = arg;
+	cstr_copy(w->qid, sizeof(w->qid), env->qid);
+	commit_submit(server_commit(mta->srv), &msg, bounce_committed, w);
+}

@@ -1,0 +1,619 @@
+/*
+ * mta.c - see mta.h: the queue runner.
+ *
+ * An entry moves through: loaded or enqueued -> recipients due at the
+ * tick -> jobs on destinations -> results -> envelope saved (a worker
+ * thread) -> when no recipient is pending: report failures, remove.
+ * An entry whose envelope is being saved is not scheduled: its state on
+ * disk and in memory converge before anything else happens to it.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "config/config.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/workq.h"
+#include "delivery/mta_int.h"
+#include "dns/dns.h"
+#include "queue/queue_store.h"
+#include "server/server.h"
+
+#define MTA_TICK_MS 1000
+#define MTA_ROUTE_TTL 300
+#define MTA_RELAY_DEST "[relay]"
+
+static void mta_entry_settle(struct mta *mta, struct mta_entry *e);
+
+const char *
+mta_data_dir(const struct mta *mta)
+{
+	return server_config(mta->srv)->data_dir;
+}
+
+const char *
+mta_hostname(const struct mta *mta)
+{
+	return server_config(mta->srv)->hostname;
+}
+
+bool
+mta_is_relay(const struct mta *mta)
+{
+	return server_config(mta->srv)->relay_host != NULL;
+}
+
+static struct mta_entry *
+mta_entry_new(struct mta *mta, struct queue_env *env)
+{
+	struct mta_entry *e = xcalloc(1, sizeof(*e));
+
+	e->env = *env;
+	memset(env, 0, sizeof(*env));
+	e->busy = xcalloc(e->env.nrcpts ? e->env.nrcpts : 1, sizeof(bool));
+	e->next = mta->entries;
+	if (mta->entries)
+		mta->entries->prev = e;
+	mta->entries = e;
+	return e;
+}
+
+static void
+mta_entry_free(struct mta *mta, struct mta_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		mta->entries = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	queue_env_release(&e->env);
+	free(e->busy);
+	free(e);
+}
+
+static struct mta_entry *
+mta_entry_find(struct mta *mta, const char *qid)
+{
+	struct mta_entry *e;
+
+	for (e = mta->entries; e; e = e->next)
+		if (strcmp(e->env.qid, qid) == 0)
+			return e;
+	return NULL;
+}
+
+static bool
+mta_entry_complete(const struct mta_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->env.nrcpts; i++)
+		if (e->env.rcpts[i].state == QUEUE_RCPT_PENDING)
+			return false;
+	return true;
+}
+
+/* Saving and removing run on a worker thread: a copy travels there. */
+struct mta_io {
+	struct mta		*mta;
+	char			 qid[ID_LEN + 1];
+	struct queue_env	 env;		/* for a save */
+	char			 data_dir[PATH_MAX];
+	bool			 remove;
+	int			 error;
+};
+
+static void
+mta_io_work(void *arg)
+{
+	struct mta_io *io = arg;
+	int r;
+
+	r = io->remove ? queue_store_remove(io->data_dir, io->qid) :
+	    queue_store_save(io->data_dir, &io->env);
+	io->error = r == -1 ? errno : 0;
+}
+
+static void
+mta_io_free(void *arg)
+{
+	struct mta_io *io = arg;
+
+	queue_env_release(&io->env);
+	free(io);
+}
+
+static void
+mta_io_done(void *arg)
+{
+	struct mta_io *io = arg;
+	struct mta_entry *e = mta_entry_find(io->mta, io->qid);
+
+	if (io->error)
+		log_err("event=queue-write-failed qid=%s error=%s", io->qid,
+		    log_qs(strerror(io->error)));
+	if (e != NULL) {
+		e->saving = false;
+		if (io->remove && io->error == 0) {
+			log_info("event=queue-removed qid=%s", io->qid);
+			mta_entry_free(io->mta, e);
+		} else {
+			mta_entry_settle(io->mta, e);
+		}
+	}
+	mta_io_free(io);
+}
+
+static void
+mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
+{
+	struct mta_io *io = xcalloc(1, sizeof(*io));
+
+	io->mta = mta;
+	io->remove = remove;
+	cstr_copy(io->qid, sizeof(io->qid), e->env.qid);
+	cstr_copy(io->data_dir, sizeof(io->data_dir), mta_data_dir(mta));
+	if (!remove) {
+		io->env = e->env;
+		io->env.rcpts = xreallocarray(NULL, e->env.nrcpts,
+		    sizeof(*e->env.rcpts));
+		memcpy(io->env.rcpts, e->env.rcpts,
+		    e->env.nrcpts * sizeof(*e->env.rcpts));
+	}
+	e->saving = true;
+	e->dirty = false;
+	workq_submit(server_workq(mta->srv), mta_io_work, mta_io_done, io);
+}
+
+/* The report is durable (or was not needed): the entry can go. */
+static void
+mta_bounce_done(void *arg)
+{
+	struct mta_io *io = arg;
+	struct mta_entry *e = mta_entry_find(io->mta, io->qid);
+
+	if (e != NULL) {
+		e->saving = false;
+		if (!server_stopping(io->mta->srv))
+			mta_io_start(io->mta, e, true);
+	}
+	free(io);
+}
+
+/* No recipient pending: report the failures (if any), then remove. */
+static void
+mta_entry_finish(struct mta *mta, struct mta_entry *e)
+{
+	size_t i;
+	bool failed = false;
+
+	for (i = 0; i < e->env.nrcpts; i++)
+		failed |= e->env.rcpts[i].state == QUEUE_RCPT_FAILED ||
+		    e->env.rcpts[i].state == QUEUE_RCPT_EXPIRED;
+	if (failed && (!e->doomed || e->doom_bounce)) {
+		struct mta_io *io = xcalloc(1, sizeof(*io));
+
+		io->mta = mta;
+		cstr_copy(io->qid, sizeof(io->qid), e->env.qid);
+		e->saving = true;
+		bounce_send(mta, &e->env, mta_bounce_done, io);
+		return;
+	}
+	mta_io_start(mta, e, true);
+}
+
+/* After results or a save: save again if needed, else finish if done. */
+static void
+mta_entry_settle(struct mta *mta, struct mta_entry *e)
+{
+	/* Stopping: mta_free() saves what changed, synchronously. */
+	if (e->saving || e->inflight || server_stopping(mta->srv))
+		return;
+	if (e->dirty) {
+		mta_io_start(mta, e, false);
+		return;
+	}
+	if (mta_entry_complete(e))
+		mta_entry_finish(mta, e);
+}
+
+/* Exponential backoff: retry_min, doubled per attempt, up to retry_max. */
+static time_t
+mta_backoff(const struct config *cfg, unsigned attempts)
+{
+	uint64_t d = cfg->queue_retry_min;
+
+	while (attempts-- > 1 && d < cfg->queue_retry_max)
+		d *= 2;
+	return (time_t)MIN(d, cfg->queue_retry_max);
+}
+
+void
+mta_job_result(struct mta *mta, struct mta_job *job, size_t i, int code,
+    const char *enh, const char *text)
+{
+	const struct config *cfg = server_config(mta->srv);
+	struct queue_rcpt *r = &job->entry->env.rcpts[job->rcpts[i]];
+	time_t now = time(NULL);
+	const char *what;
+
+	if (job->done[i])
+		return;
+	job->done[i] = true;
+	r->attempts++;
+	if (code >= 200 && code < 300) {
+		r->state = QUEUE_RCPT_SENT;
+		r->error[0] = '\0';
+		what = "sent";
+	} else {
+		snprintf(r->error, sizeof(r->error), "%s%s%s", text,
+		    enh && enh[0] && !strstr(text, enh) ? " " : "",
+		    enh && enh[0] && !strstr(text, enh) ? enh : "");
+		if (code >= 500) {
+			r->state = QUEUE_RCPT_FAILED;
+			what = "failed";
+		} else if ((uint64_t)(now - job->entry->env.created) >=
+		    cfg->queue_max_age) {
+			r->state = QUEUE_RCPT_EXPIRED;
+			what = "expired";
+		} else {
+			r->next_try = now + mta_backoff(cfg, r->attempts);
+			what = "deferred";
+		}
+	}
+	job->entry->dirty = true;
+	log_info("event=%s qid=%s to=%s attempts=%u reply=%s", what,
+	    job->entry->env.qid, log_qs(r->addr), r->attempts,
+	    log_qs(code >= 200 && code < 300 ? text : r->error));
+}
+
+void
+mta_job_finish(struct mta *mta, struct mta_job *job)
+{
+	struct mta_entry *e = job->entry;
+	size_t i;
+
+	for (i = 0; i < job->nrcpts; i++) {
+		if (!job->done[i])
+			mta_job_result(mta, job, i, 451, "4.4.2",
+			    "delivery interrupted");
+		e->busy[job->rcpts[i]] = false;
+	}
+	e->inflight--;
+	free(job);
+	mta_entry_settle(mta, e);
+}
+
+static struct mta_dest *
+mta_dest_get(struct mta *mta, const char *domain)
+{
+	struct mta_dest *d;
+
+	for (d = mta->dests; d; d = d->next)
+		if (strcmp(d->domain, domain) == 0)
+			return d;
+	d = xcalloc(1, sizeof(*d));
+	d->mta = mta;
+	cstr_copy(d->domain, sizeof(d->domain), domain);
+	d->jobs_tail = &d->jobs;
+	d->next = mta->dests;
+	mta->dests = d;
+	return d;
+}
+
+struct mta_job *
+mta_dest_take(struct mta_dest *dest)
+{
+	struct mta_job *job = dest->jobs;
+
+	if (job == NULL)
+		return NULL;
+	dest->jobs = job->next;
+	if (dest->jobs == NULL)
+		dest->jobs_tail = &dest->jobs;
+	dest->njobs--;
+	job->next = NULL;
+	return job;
+}
+
+void
+mta_dest_fail_all(struct mta_dest *dest, bool permanent, const char *enh,
+    const char *text)
+{
+	struct mta_job *job;
+	size_t i;
+
+	while ((job = mta_dest_take(dest)) != NULL) {
+		for (i = 0; i < job->nrcpts; i++)
+			mta_job_result(dest->mta, job, i, permanent ? 550 : 451,
+			    enh, text);
+		mta_job_finish(dest->mta, job);
+	}
+}
+
+void
+mta_dest_run(struct mta_dest *dest)
+{
+	struct mta *mta = dest->mta;
+	const struct config *cfg = server_config(mta->srv);
+	time_t now = time(NULL);
+
+	if (dest->njobs == 0)
+		return;
+	if (dest->route_state == MTA_ROUTE_READY && dest->sessions == 0 &&
+	    now - dest->route_time > MTA_ROUTE_TTL)
+		dest->route_state = MTA_ROUTE_NONE;
+	switch (dest->route_state) {
+	case MTA_ROUTE_NONE:
+		mta_route_start(dest);
+		return;
+	case MTA_ROUTE_RESOLVING:
+		return;
+	case MTA_ROUTE_FAILED:
+		dest->route_state = MTA_ROUTE_NONE;	/* fresh next time */
+		mta_dest_fail_all(dest, dest->route_permanent,
+		    dest->route_permanent ? "5.1.2" : "4.4.3",
+		    dest->route_error);
+		return;
+	case MTA_ROUTE_READY:
+		break;
+	}
+	while (dest->njobs > dest->sessions &&
+	    dest->sessions < cfg->delivery_max_per_domain &&
+	    mta->sessions < cfg->delivery_max_connections)
+		mta_session_start(dest);
+}
+
+/* Groups an entry's due recipients into jobs, one per destination. */
+static void
+mta_schedule_entry(struct mta *mta, struct mta_entry *e, time_t now)
+{
+	struct mta_job *jobs[MTA_JOB_RCPTS_MAX];
+	const char *doms[MTA_JOB_RCPTS_MAX];
+	size_t njobs = 0, i, j;
+
+	for (i = 0; i < e->env.nrcpts; i++) {
+		struct queue_rcpt *r = &e->env.rcpts[i];
+		const char *at = strrchr(r->addr, '@');
+		const char *dom = mta_is_relay(mta) ? MTA_RELAY_DEST :
+		    at ? at + 1 : "";
+
+		if (r->state != QUEUE_RCPT_PENDING || e->busy[i] ||
+		    r->next_try > now)
+			continue;
+		for (j = 0; j < njobs; j++)
+			if (strcasecmp(doms[j], dom) == 0 &&
+			    jobs[j]->nrcpts < MTA_JOB_RCPTS_MAX)
+				break;
+		if (j == njobs) {
+			if (njobs == ARRAY_LEN(jobs))
+				break;	/* the rest at the next tick */
+			jobs[njobs] = xcalloc(1, sizeof(struct mta_job));
+			jobs[njobs]->entry = e;
+			doms[njobs++] = dom;
+		}
+		jobs[j]->rcpts[jobs[j]->nrcpts++] = i;
+		e->busy[i] = true;
+	}
+	for (j = 0; j < njobs; j++) {
+		char dom[256];
+		struct mta_dest *d;
+
+		cstr_copy(dom, sizeof(dom), doms[j]);
+		ascii_lower_inplace(dom, strlen(dom));
+		d = mta_dest_get(mta, dom);
+		*d->jobs_tail = jobs[j];
+		d->jobs_tail = &jobs[j]->next;
+		d->njobs++;
+		e->inflight++;
+	}
+}
+
+/* Destinations with nothing left to do are forgotten. */
+static void
+mta_dests_gc(struct mta *mta)
+{
+	struct mta_dest **dp = &mta->dests, *d;
+
+	while ((d = *dp) != NULL) {
+		if (d->njobs == 0 && d->sessions == 0 &&
+		    d->route_state != MTA_ROUTE_RESOLVING) {
+			*dp = d->next;
+			free(d);
+		} else {
+			dp = &d->next;
+		}
+	}
+}
+
+static void
+mta_schedule(struct mta *mta)
+{
+	struct mta_entry *e, *next;
+	struct mta_dest *d;
+	time_t now = time(NULL);
+
+	if (server_stopping(mta->srv))
+		return;
+	for (e = mta->entries; e; e = next) {
+		next = e->next;
+		if (!e->saving && !e->doomed)
+			mta_schedule_entry(mta, e, now);
+		else if (e->doomed)
+			mta_entry_settle(mta, e);
+	}
+	for (d = mta->dests; d; d = d->next)
+		mta_dest_run(d);
+	mta_dests_gc(mta);
+}
+
+static void
+mta_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	mta_schedule(arg);
+}
+
+static void
+mta_load_one(void *arg, struct queue_env *env)
+{
+	struct mta_entry *e = mta_entry_new(arg, env);
+
+	/* Entries already final (a crash before removal) finish now. */
+	e->dirty = false;
+}
+
+static SSL_CTX *
+mta_tls_client_ctx(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		fatal("cannot create the TLS client context");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_default_verify_paths(ctx);
+	/* Opportunistic (RFC 7435): verify, record, but do not fail. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+static void
+mta_read_relay_password(struct mta *mta)
+{
+	const struct config *cfg = server_config(mta->srv);
+	struct buf b;
+
+	explicit_bzero(mta->relay_password, sizeof(mta->relay_password));
+	if (cfg->relay_password_file == NULL)
+		return;
+	buf_init(&b, sizeof(mta->relay_password) - 1);
+	if (fs_read_file(cfg->relay_password_file, &b) == -1)
+		log_err("event=relay-password-unreadable path=%s error=%s",
+		    log_qs(cfg->relay_password_file), log_qs(strerror(errno)));
+	else
+		str_copy(mta->relay_password, sizeof(mta->relay_password),
+		    str_make(buf_data(&b), strcspn(buf_data(&b), "\r\n")));
+	buf_release_secret(&b);
+}
+
+struct mta *
+mta_new(struct server *srv)
+{
+	struct mta *mta = xcalloc(1, sizeof(*mta));
+	struct timeval tv = { 0, MTA_TICK_MS * 1000 };
+	struct buf errors;
+	int n;
+
+	mta->srv = srv;
+	mta->tls = mta_tls_client_ctx();
+	mta_read_relay_password(mta);
+	buf_init(&errors, 64 * 1024);
+	mta->dns = dns_new(server_base(srv), server_config(srv)->dns_resolver,
+	    &errors);
+	if (mta->dns == NULL)
+		fatal("DNS: %s", buf_cstr(&errors));
+	n = queue_store_scan(mta_data_dir(mta), mta_load_one, mta, &errors);
+	if (buf_len(&errors))
+		log_err("event=queue-corrupt errors=%s",
+		    log_qs(buf_cstr(&errors)));
+	buf_release(&errors);
+	log_info("event=queue-loaded entries=%d", n);
+	mta->tick = event_new(server_base(srv), -1, EV_PERSIST, mta_on_tick,
+	    mta);
+	event_add(mta->tick, &tv);
+	return mta;
+}
+
+void
+mta_free(struct mta **mtap)
+{
+	struct mta *mta = *mtap;
+	struct mta_dest *d;
+
+	if (mta == NULL)
+		return;
+	mta_session_abort_all(mta);
+	event_free(mta->tick);
+	for (d = mta->dests; d; d = d->next)
+		mta_route_cancel(d);
+	dns_free(&mta->dns);
+	while (mta->entries) {
+		if (mta->entries->dirty && queue_store_save(mta_data_dir(mta),
+		    &mta->entries->env) == -1)
+			log_err("event=queue-write-failed qid=%s error=%s",
+			    mta->entries->env.qid, log_qs(strerror(errno)));
+		mta_entry_free(mta, mta->entries);
+	}
+	while ((d = mta->dests) != NULL) {
+		mta->dests = d->next;
+		free(d);
+	}
+	SSL_CTX_free(mta->tls);
+	explicit_bzero(mta->relay_password, sizeof(mta->relay_password));
+	XFREE(mtap);
+}
+
+void
+mta_enqueue(struct mta *mta, struct queue_env *env)
+{
+	mta_entry_new(mta, env);
+	free(env);
+	mta_schedule(mta);
+}
+
+size_t
+mta_flush(struct mta *mta, const char *qid)
+{
+	struct mta_entry *e;
+	size_t i, n = 0;
+
+	for (e = mta->entries; e; e = e->next) {
+		if (qid && strcmp(e->env.qid, qid) != 0)
+			continue;
+		for (i = 0; i < e->env.nrcpts; i++)
+			if (e->env.rcpts[i].state == QUEUE_RCPT_PENDING)
+				e->env.rcpts[i].next_try = 0;
+		n++;
+	}
+	mta_schedule(mta);
+	return n;
+}
+
+int
+mta_delete(struct mta *mta, const char *qid, bool bounce)
+{
+	struct mta_entry *e = mta_entry_find(mta, qid);
+	size_t i;
+
+	if (e == NULL)
+		return -1;
+	for (i = 0; i < e->env.nrcpts; i++)
+		if (e->env.rcpts[i].state == QUEUE_RCPT_PENDING) {
+			e->env.rcpts[i].state = QUEUE_RCPT_FAILED;
+			cstr_copy(e->env.rcpts[i].error, QUEUE_ERROR_MAX,
+			    "deleted from the queue by the administrator");
+		}
+	e->doomed = true;
+	e->doom_bounce = bounce;
+	log_info("event=queue-delete qid=%s bounce=%s", qid, bounce ? "yes" :
+	    "no");
+	mta_entry_settle(mta, e);
+	return 0;
+}
+
+void
+mta_stop(struct mta *mta)
+{
+	mta_session_abort_all(mta);
+}
+
+void
+mta_reload(struct mta *mta)
+{
+	mta_read_relay_password(mta);
+}

@@ -1,0 +1,136 @@
+/*
+ * mta_int.h - what the outbound delivery files share: mta.c (entries,
+ * scheduling, results), mta_route.c (DNS), mta_session.c (the SMTP
+ * client) and bounce.c (failure reports).
+ */
+#ifndef FACTEUR_MTA_INT_H
+#define FACTEUR_MTA_INT_H
+
+#include <limits.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "delivery/mta.h"
+#include "delivery/mta_reply.h"
+#include "queue/queue_env.h"
+
+struct conn;
+struct dns_query;
+struct event;
+typedef struct ssl_ctx_st SSL_CTX;
+
+#define MTA_ROUTE_ADDRS_MAX	16
+#define MTA_ROUTE_MX_MAX	8
+#define MTA_JOB_RCPTS_MAX	100
+
+/* One queued message, as the runner sees it. */
+struct mta_entry {
+	struct mta_entry	*prev, *next;
+	struct queue_env	 env;
+	unsigned		 inflight;	/* jobs being delivered */
+	bool			*busy;		/* per recipient: in a job */
+	bool			 saving;	/* envelope write under way */
+	bool			 dirty;		/* changed since last save */
+	bool			 doomed;	/* delete asked: finish then go */
+	bool			 doom_bounce;
+};
+
+/* Some recipients of one entry for one destination: one transaction. */
+struct mta_job {
+	struct mta_job		*next;
+	struct mta_entry	*entry;
+	size_t			 rcpts[MTA_JOB_RCPTS_MAX];
+	size_t			 nrcpts;
+	bool			 accepted[MTA_JOB_RCPTS_MAX];	/* RCPT 2xx */
+	bool			 done[MTA_JOB_RCPTS_MAX];	/* result set */
+};
+
+struct mta_addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 host[256];	/* the MX name, for TLS */
+	char			 ip[64];
+};
+
+/* One DNS question of a route resolution: which MX, which family. */
+struct mta_route_q {
+	struct mta_dest		*dest;
+	int			 mx;		/* -1: the MX query itself */
+	int			 v6;
+};
+
+enum mta_route_state {
+	MTA_ROUTE_NONE,
+	MTA_ROUTE_RESOLVING,
+	MTA_ROUTE_READY,
+	MTA_ROUTE_FAILED,
+};
+
+/* A destination: a recipient domain, or the smarthost. */
+struct mta_dest {
+	struct mta_dest		*next;
+	struct mta		*mta;
+	char			 domain[256];
+	struct mta_job		*jobs, **jobs_tail;
+	size_t			 njobs;
+	unsigned		 sessions;
+	enum mta_route_state	 route_state;
+	struct mta_addr		 addrs[MTA_ROUTE_ADDRS_MAX];
+	size_t			 naddrs;
+	time_t			 route_time;
+	char			 route_error[256];
+	bool			 route_permanent;
+	/* Resolution in progress (mta_route.c). */
+	unsigned		 pending;
+	struct dns_query	*queries[1 + 2 * MTA_ROUTE_MX_MAX];
+	struct mta_route_q	 rq[1 + 2 * MTA_ROUTE_MX_MAX];
+	char			 mx[MTA_ROUTE_MX_MAX][256];
+	size_t			 nmx;
+	struct mta_addr		 found[MTA_ROUTE_MX_MAX][2][4];
+	size_t			 nfound[MTA_ROUTE_MX_MAX][2];
+};
+
+struct mta {
+	struct server		*srv;
+	struct mta_entry	*entries;
+	struct mta_dest		*dests;
+	unsigned		 sessions;	/* all destinations */
+	struct mta_session	*slist;		/* live sessions */
+	struct event		*tick;
+	struct dns		*dns;
+	SSL_CTX			*tls;		/* client context */
+	char			 relay_password[512];
+};
+
+/* mta.c */
+void mta_job_result(struct mta *mta, struct mta_job *job, size_t i,
+    int code, const char *enh, const char *text);
+void mta_job_finish(struct mta *mta, struct mta_job *job);
+void mta_dest_run(struct mta_dest *dest);
+struct mta_job *mta_dest_take(struct mta_dest *dest);
+void mta_dest_fail_all(struct mta_dest *dest, bool permanent,
+    const char *enh, const char *text);
+const char *mta_data_dir(const struct mta *mta);
+const char *mta_hostname(const struct mta *mta);
+bool mta_is_relay(const struct mta *mta);
+
+/* mta_route.c: fills dest->addrs, then calls mta_dest_run(). */
+void mta_route_start(struct mta_dest *dest);
+void mta_route_cancel(struct mta_dest *dest);
+
+/* mta_session.c */
+struct mta_session;
+void mta_session_start(struct mta_dest *dest);
+/* Shutdown: every session dropped now (its recipients stay pending). */
+void mta_session_abort_all(struct mta *mta);
+
+/*
+ * bounce.c: a delivery status notification for the failed recipients of
+ * env, to its sender, made durable like any message; done(arg) is called
+ * once it is (or at once when no report is sent: null sender, or a
+ * sender who did not authenticate, whose address may be forged).
+ */
+void bounce_send(struct mta *mta, const struct queue_env *env,
+    void (*done)(void *), void *arg);
+
+#endif

@@ -1,0 +1,749 @@
+/*
+ * mta_session.c - the SMTP client (RFC 5321 as the sender).
+ *
+ * One session is one connection to one address of a destination. It
+ * greets with EHLO (HELO if refused), upgrades with STARTTLS whenever the
+ * server offers it (opportunistic TLS, RFC 7435: the certificate is
+ * checked and the result logged, but not required; a failed handshake is
+ * retried once in plain text), and then carries jobs taken from its
+ * destination, one transaction each, pipelined (RFC 2920) when offered.
+ * It never sends 8-bit content to a server without 8BITMIME nor a UTF-8
+ * envelope to one without SMTPUTF8: those recipients fail with a clear
+ * reason instead. Every wait has the timeout of RFC 5321 4.5.3.2.
+ */
+#include "core/common.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/auth_sasl.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "delivery/mta_int.h"
+#include "net/conn.h"
+#include "queue/queue_file.h"
+#include "server/server.h"
+
+/* RFC 5321 4.5.3.2: how long each reply may take, in seconds. */
+#define MTA_T_GREETING	300
+#define MTA_T_COMMAND	300
+#define MTA_T_DATA	120
+#define MTA_T_BLOCK	180
+#define MTA_T_DOT	600
+#define MTA_BODY_CHUNK	65536
+#define MTA_LINE_MAX	4096
+
+enum mta_state {
+	MS_CONNECT,
+	MS_GREETING,
+	MS_EHLO,
+	MS_HELO,
+	MS_STARTTLS,
+	MS_TLS,
+	MS_AUTH,
+	MS_MAIL,
+	MS_RCPT,
+	MS_DATA,
+	MS_BODY,
+	MS_DOT,
+	MS_RSET,
+	MS_QUIT,
+	MS_CLOSING,
+};
+
+struct mta_session {
+	struct mta_session	*prev, *next;	/* mta->slist */
+	struct mta		*mta;
+	struct mta_dest		*dest;
+	struct conn		*conn;
+	char			 id[ID_LEN + 1];
+	size_t			 addr;
+	enum mta_state		 state;
+	struct mta_reply	 reply;
+	unsigned		 ext;
+	unsigned long long	 maxsize;
+	bool			 no_tls;	/* retrying after a TLS failure */
+	bool			 tls_verified;
+	struct mta_job		*job;
+	size_t			 rcpt_reply;	/* RCPT replies read so far */
+	size_t			 rcpt_sent;
+	bool			 pipelined;
+	bool			 mail_ok;
+	size_t			 naccepted;
+	int			 fd;		/* the message, during BODY */
+	bool			 bol;
+	char			 error[QUEUE_ERROR_MAX];
+};
+
+static void mta_session_free(struct mta_session *ms);
+static void mta_session_next(struct mta_session *ms);
+static void mta_session_connect(struct mta_session *ms);
+static void mta_on_conn(void *arg, enum conn_event ev);
+
+static const struct mta_addr *
+mta_here(const struct mta_session *ms)
+{
+	return &ms->dest->addrs[ms->addr];
+}
+
+static void
+mta_send(struct mta_session *ms, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void
+mta_send(struct mta_session *ms, const char *fmt, ...)
+{
+	char line[MTA_LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+		n = (int)sizeof(line) - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	conn_write(ms->conn, line, (size_t)n);
+}
+
+/* "mx.example[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO)". */
+static void
+mta_describe(struct mta_session *ms, const char *after, char *out,
+    size_t size)
+{
+	char summary[MTA_REPLY_TEXT_MAX + 8];
+
+	mta_reply_summary(&ms->reply, summary, sizeof(summary));
+	util_fmt_cut(out, size, "%s[%s] said: %s (in reply to %s)",
+	    mta_here(ms)->host, mta_here(ms)->ip, summary, after);
+}
+
+static void
+mta_set_timeout(struct mta_session *ms, unsigned seconds)
+{
+	conn_set_timeout(ms->conn, seconds);
+}
+
+/* The last step of a session, on a fresh turn of the loop. */
+static void
+mta_session_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct mta_session *ms = arg;
+	struct mta_dest *dest = ms->dest;
+
+	(void)fd;
+	(void)what;
+	if (ms->prev)
+		ms->prev->next = ms->next;
+	else
+		ms->mta->slist = ms->next;
+	if (ms->next)
+		ms->next->prev = ms->prev;
+	dest->sessions--;
+	ms->mta->sessions--;
+	free(ms);
+	mta_dest_run(dest);
+}
+
+void
+mta_session_abort_all(struct mta *mta)
+{
+	struct mta_session *ms, *next;
+
+	for (ms = mta->slist; ms; ms = next) {
+		next = ms->next;
+		if (ms->job) {
+			/* Results so far stay; the rest is tried next time. */
+			ms->job->entry->inflight--;
+			memset(ms->job->entry->busy, 0,
+			    ms->job->entry->env.nrcpts * sizeof(bool));
+			free(ms->job);
+			ms->job = NULL;
+		}
+		if (ms->fd != -1)
+			close(ms->fd);
+		conn_free(&ms->conn);
+		ms->dest->sessions--;
+		free(ms);
+	}
+	mta->slist = NULL;
+	mta->sessions = 0;
+}
+
+/*
+ * The session is over. It may be inside one of its own callbacks, so the
+ * memory goes on the next turn of the loop; from now on it does nothing.
+ */
+static void
+mta_session_free(struct mta_session *ms)
+{
+	struct timeval now = { 0, 0 };
+
+	if (ms->job)
+		mta_job_finish(ms->mta, ms->job);
+	ms->job = NULL;
+	if (ms->fd != -1)
+		close(ms->fd);
+	ms->fd = -1;
+	conn_free(&ms->conn);
+	ms->state = MS_CLOSING;
+	event_base_once(server_base(ms->mta->srv), -1, EV_TIMEOUT,
+	    mta_session_reap, ms, &now);
+}
+
+/* A TLS handshake failed: once more on this address, in plain text. */
+static void
+mta_session_retry_plain(struct mta_session *ms)
+{
+	log_info("event=mta-tls-failed sid=%s host=%s ip=%s", ms->id,
+	    mta_here(ms)->host, mta_here(ms)->ip);
+	conn_free(&ms->conn);
+	ms->no_tls = true;
+	mta_session_connect(ms);
+}
+
+static void
+mta_close(struct mta_session *ms)
+{
+	ms->state = MS_CLOSING;
+	conn_shutdown(ms->conn);
+}
+
+/*
+ * This address did not work: the current job's open recipients retry
+ * later; the next address is tried, and when none is left every job
+ * waiting for this destination is deferred with the last error.
+ */
+static void
+mta_session_failed(struct mta_session *ms, const char *why)
+{
+	size_t i;
+
+	cstr_copy(ms->error, sizeof(ms->error), why);
+	log_info("event=mta-fail sid=%s domain=%s host=%s ip=%s error=%s",
+	    ms->id, ms->dest->domain, mta_here(ms)->host, mta_here(ms)->ip,
+	    log_qs(why));
+	if (ms->job) {
+		for (i = 0; i < ms->job->nrcpts; i++)
+			mta_job_result(ms->mta, ms->job, i, 451, "4.4.2", why);
+		mta_job_finish(ms->mta, ms->job);
+		ms->job = NULL;
+	}
+	if (ms->fd != -1) {
+		close(ms->fd);
+		ms->fd = -1;
+	}
+	conn_free(&ms->conn);
+	if (++ms->addr < ms->dest->naddrs) {
+		ms->no_tls = false;
+		mta_session_connect(ms);
+		return;
+	}
+	mta_dest_fail_all(ms->dest, false, "4.4.1", why);
+	mta_session_free(ms);
+}
+
+static void
+mta_session_connect(struct mta_session *ms)
+{
+	const struct mta_addr *a = mta_here(ms);
+
+	ms->state = MS_CONNECT;
+	mta_reply_init(&ms->reply);
+	ms->conn = conn_connect(server_base(ms->mta->srv),
+	    (const struct sockaddr *)&a->ss, a->sslen, mta_on_conn, ms);
+	mta_set_timeout(ms, (unsigned)server_config(ms->mta->srv)->
+	    delivery_connect_timeout);
+	log_debug("event=mta-connect sid=%s domain=%s host=%s ip=%s", ms->id,
+	    ms->dest->domain, a->host, a->ip);
+}
+
+void
+mta_session_start(struct mta_dest *dest)
+{
+	struct mta_session *ms = xcalloc(1, sizeof(*ms));
+
+	ms->mta = dest->mta;
+	ms->dest = dest;
+	ms->fd = -1;
+	util_random_id(ms->id);
+	ms->next = ms->mta->slist;
+	if (ms->next)
+		ms->next->prev = ms;
+	ms->mta->slist = ms;
+	dest->sessions++;
+	ms->mta->sessions++;
+	mta_session_connect(ms);
+}
+
+/* 8-bit and UTF-8 rules, and the server's SIZE: all before MAIL. */
+static const char *
+mta_job_refusal(struct mta_session *ms, off_t size)
+{
+	const struct queue_env *env = &ms->job->entry->env;
+
+	if ((env->flags & QUEUE_FLAG_SMTPUTF8) &&
+	    !(ms->ext & MTA_EXT_SMTPUTF8))
+		return "5.6.7 the receiving server does not support SMTPUTF8, "
+		    "needed for this message's addresses";
+	if ((env->flags & QUEUE_FLAG_8BITMIME) &&
+	    !(ms->ext & MTA_EXT_8BITMIME))
+		return "5.6.3 the receiving server does not support 8BITMIME; "
+		    "the message was not sent to avoid corrupting it";
+	if ((ms->ext & MTA_EXT_SIZE) && ms->maxsize &&
+	    (unsigned long long)size > ms->maxsize)
+		return "5.3.4 the message is larger than the receiving server "
+		    "accepts";
+	return NULL;
+}
+
+static void
+mta_send_rcpt(struct mta_session *ms, size_t i)
+{
+	const struct queue_env *env = &ms->job->entry->env;
+
+	mta_send(ms, "RCPT TO:<%s>", env->rcpts[ms->job->rcpts[i]].addr);
+}
+
+/* Opens the message and sends MAIL (and, pipelining, RCPTs and DATA). */
+static void
+mta_transaction(struct mta_session *ms)
+{
+	const struct queue_env *env = &ms->job->entry->env;
+	char path[PATH_MAX], size[32];
+	const char *why;
+	struct stat st;
+	size_t i;
+
+	if (queue_file_path(mta_data_dir(ms->mta), env->qid, "msg", path,
+	    sizeof(path)) == -1 || (ms->fd = open(path, O_RDONLY |
+	    O_CLOEXEC)) == -1 || fstat(ms->fd, &st) == -1) {
+		for (i = 0; i < ms->job->nrcpts; i++)
+			mta_job_result(ms->mta, ms->job, i, 451, "4.3.0",
+			    "cannot read the queued message");
+		mta_session_next(ms);
+		return;
+	}
+	if ((why = mta_job_refusal(ms, st.st_size)) != NULL) {
+		for (i = 0; i < ms->job->nrcpts; i++)
+			mta_job_result(ms->mta, ms->job, i, 554, NULL, why);
+		mta_session_next(ms);
+		return;
+	}
+	ms->rcpt_reply = ms->rcpt_sent = ms->naccepted = 0;
+	ms->mail_ok = false;
+	ms->pipelined = (ms->ext & MTA_EXT_PIPELINING) != 0;
+	size[0] = '\0';
+	if (ms->ext & MTA_EXT_SIZE)	/* RFC 1870 */
+		snprintf(size, sizeof(size), " SIZE=%lld",
+		    (long long)st.st_size);
+	mta_send(ms, "MAIL FROM:<%s>%s%s%s", env->from, size,
+	    (env->flags & QUEUE_FLAG_8BITMIME) ? " BODY=8BITMIME" : "",
+	    (env->flags & QUEUE_FLAG_SMTPUTF8) ? " SMTPUTF8" : "");
+	if (ms->pipelined) {
+		for (i = 0; i < ms->job->nrcpts; i++)
+			mta_send_rcpt(ms, i);
+		ms->rcpt_sent = ms->job->nrcpts;
+		mta_send(ms, "DATA");
+	}
+	ms->state = MS_MAIL;
+	mta_set_timeout(ms, MTA_T_COMMAND);
+}
+
+/* Takes the next job, or says goodbye. */
+static void
+mta_session_next(struct mta_session *ms)
+{
+	if (ms->fd != -1) {
+		close(ms->fd);
+		ms->fd = -1;
+	}
+	if (ms->job) {
+		mta_job_finish(ms->mta, ms->job);
+		ms->job = NULL;
+	}
+	if (server_stopping(ms->mta->srv) ||
+	    (ms->job = mta_dest_take(ms->dest)) == NULL) {
+		mta_send(ms, "QUIT");
+		ms->state = MS_QUIT;
+		mta_set_timeout(ms, MTA_T_COMMAND);
+		return;
+	}
+	mta_transaction(ms);
+}
+
+/* Sends message data until the output buffer is comfortably full. */
+static void
+mta_body_pump(struct mta_session *ms)
+{
+	char chunk[MTA_BODY_CHUNK];
+	struct buf out;
+	ssize_t n;
+	size_t i;
+	int r = 0;
+
+	buf_init(&out, MTA_BODY_CHUNK * 2 + 8);
+	while (conn_output_len(ms->conn) < CONN_WRITE_LOW) {
+		n = read(ms->fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_release(&out);
+			mta_session_failed(ms, "cannot read the queued message");
+			return;
+		}
+		if (n == 0) {
+			/* RFC 5321 4.1.1.4: the end of data indication. */
+			conn_write(ms->conn, ms->bol ? ".\r\n" : "\r\n.\r\n",
+			    ms->bol ? 3 : 5);
+			close(ms->fd);
+			ms->fd = -1;
+			ms->state = MS_DOT;
+			mta_set_timeout(ms, MTA_T_DOT);
+			break;
+		}
+		buf_reset(&out);
+		for (i = 0; i < (size_t)n; i++) {
+			/* RFC 5321 4.5.2: transparency, a leading dot doubled. */
+			if (ms->bol && chunk[i] == '.')
+				r |= buf_addc(&out, '.');
+			r |= buf_addc(&out, chunk[i]);
+			ms->bol = chunk[i] == '\n';
+		}
+		(void)r;	/* out holds at most 2 * n bytes */
+		conn_write(ms->conn, buf_data(&out), buf_len(&out));
+	}
+	buf_release(&out);
+}
+
+static void
+mta_after_ehlo(struct mta_session *ms)
+{
+	const struct config *cfg = server_config(ms->mta->srv);
+	char plain[1200], b64[1700];
+	int n;
+
+	if ((ms->ext & MTA_EXT_STARTTLS) && !conn_is_tls(ms->conn) &&
+	    !ms->no_tls) {
+		mta_send(ms, "STARTTLS");
+		ms->state = MS_STARTTLS;
+		return;
+	}
+	if (mta_is_relay(ms->mta) && !conn_is_tls(ms->conn)) {
+		mta_session_failed(ms, "the relay host offers no TLS; "
+		    "refusing to send credentials and mail in clear text");
+		return;
+	}
+	if (mta_is_relay(ms->mta) && cfg->relay_user) {
+		if (!(ms->ext & MTA_EXT_AUTH_PLAIN)) {
+			mta_session_failed(ms, "the relay host does not offer "
+			    "AUTH PLAIN");
+			return;
+		}
+		n = snprintf(plain, sizeof(plain), "%c%s%c%s", 0,
+		    cfg->relay_user, 0, ms->mta->relay_password);
+		auth_b64_encode(plain, n > 0 ? (size_t)n : 0, b64, sizeof(b64));
+		explicit_bzero(plain, sizeof(plain));
+		mta_send(ms, "AUTH PLAIN %s", b64);
+		explicit_bzero(b64, sizeof(b64));
+		ms->state = MS_AUTH;
+		return;
+	}
+	mta_session_next(ms);
+}
+
+static void
+mta_on_greeting(struct mta_session *ms, char *err, size_t errsize)
+{
+	if (ms->reply.code / 100 != 2) {
+		mta_describe(ms, "the greeting", err, errsize);
+		mta_session_failed(ms, err);
+		return;
+	}
+	mta_send(ms, "EHLO %s", mta_hostname(ms->mta));
+	ms->state = MS_EHLO;
+}
+
+static void
+mta_on_ehlo(struct mta_session *ms, char *err, size_t errsize)
+{
+	if (ms->reply.code / 100 == 2) {
+		ms->ext = mta_reply_ehlo_ext(&ms->reply, &ms->maxsize);
+		mta_after_ehlo(ms);
+		return;
+	}
+	if (ms->state == MS_EHLO && ms->reply.code / 100 == 5) {
+		/* RFC 5321 3.2: an old server; HELO and no extensions. */
+		mta_send(ms, "HELO %s", mta_hostname(ms->mta));
+		ms->state = MS_HELO;
+		return;
+	}
+	mta_describe(ms, ms->state == MS_EHLO ? "EHLO" : "HELO", err, errsize);
+	mta_session_failed(ms, err);
+}
+
+static void
+mta_on_starttls(struct mta_session *ms)
+{
+	if (ms->reply.code != 220) {
+		ms->no_tls = true;	/* offered but refused: go on plain */
+		mta_after_ehlo(ms);
+		return;
+	}
+	if (conn_start_tls_client(ms->conn, ms->mta->tls, mta_here(ms)->host)
+	    == -1) {
+		mta_session_failed(ms, "cannot start TLS");
+		return;
+	}
+	ms->state = MS_TLS;
+}
+
+static void
+mta_on_auth(struct mta_session *ms, char *err, size_t errsize)
+{
+	if (ms->reply.code / 100 == 2) {
+		mta_session_next(ms);
+		return;
+	}
+	mta_describe(ms, "AUTH", err, errsize);
+	log_err("event=relay-auth-failed host=%s error=%s",
+	    mta_here(ms)->host, log_qs(err));
+	mta_session_failed(ms, err);
+}
+
+/* Records a failure for every recipient still open in the job. */
+static void
+mta_job_all(struct mta_session *ms, const char *err, bool accepted_only)
+{
+	size_t i;
+
+	for (i = 0; i < ms->job->nrcpts; i++)
+		if (!accepted_only || ms->job->accepted[i])
+			mta_job_result(ms->mta, ms->job, i, ms->reply.code,
+			    ms->reply.enh, err);
+}
+
+static void
+mta_after_rcpts(struct mta_session *ms)
+{
+	if (ms->pipelined) {
+		ms->state = MS_DATA;	/* DATA went out with the RCPTs */
+		mta_set_timeout(ms, MTA_T_DATA);
+		return;
+	}
+	if (ms->naccepted == 0) {
+		mta_send(ms, "RSET");
+		ms->state = MS_RSET;
+		return;
+	}
+	mta_send(ms, "DATA");
+	ms->state = MS_DATA;
+	mta_set_timeout(ms, MTA_T_DATA);
+}
+
+static void
+mta_on_mail(struct mta_session *ms, char *err, size_t errsize)
+{
+	ms->mail_ok = ms->reply.code / 100 == 2;
+	if (!ms->mail_ok) {
+		mta_describe(ms, "MAIL FROM", err, errsize);
+		mta_job_all(ms, err, false);
+		if (!ms->pipelined) {
+			mta_send(ms, "RSET");
+			ms->state = MS_RSET;
+			return;
+		}
+	}
+	if (!ms->pipelined) {
+		mta_send_rcpt(ms, 0);
+		ms->rcpt_sent = 1;
+	}
+	ms->state = MS_RCPT;
+}
+
+static void
+mta_on_rcpt(struct mta_session *ms, char *err, size_t errsize)
+{
+	size_t i = ms->rcpt_reply++;
+
+	if (ms->mail_ok && ms->reply.code / 100 == 2) {
+		ms->job->accepted[i] = true;
+		ms->naccepted++;
+	} else if (ms->mail_ok) {
+		mta_describe(ms, "RCPT TO", err, errsize);
+		mta_job_result(ms->mta, ms->job, i, ms->reply.code,
+		    ms->reply.enh, err);
+	}
+	if (ms->rcpt_reply < ms->job->nrcpts) {
+		if (!ms->pipelined)
+			mta_send_rcpt(ms, ms->rcpt_sent++);
+		return;
+	}
+	mta_after_rcpts(ms);
+}
+
+static void
+mta_on_data(struct mta_session *ms, char *err, size_t errsize)
+{
+	if (ms->reply.code == 354 && (!ms->mail_ok || ms->naccepted == 0)) {
+		/* RFC 2920 3.1: DATA got through anyway: send an empty end. */
+		conn_write(ms->conn, ".\r\n", 3);
+		ms->state = MS_DOT;
+		ms->naccepted = 0;
+		return;
+	}
+	if (ms->reply.code != 354) {
+		if (ms->mail_ok && ms->naccepted) {
+			mta_describe(ms, "DATA", err, errsize);
+			mta_job_all(ms, err, true);
+		}
+		mta_send(ms, "RSET");
+		ms->state = MS_RSET;
+		return;
+	}
+	ms->state = MS_BODY;
+	ms->bol = true;
+	mta_set_timeout(ms, MTA_T_BLOCK);
+	mta_body_pump(ms);
+}
+
+static void
+mta_on_dot(struct mta_session *ms, char *err, size_t errsize)
+{
+	char ok[MTA_REPLY_TEXT_MAX + 300];
+
+	if (ms->naccepted == 0) {	/* the empty end after a stray 354 */
+		mta_send(ms, "RSET");
+		ms->state = MS_RSET;
+		return;
+	}
+	mta_describe(ms, "end of data", ms->reply.code / 100 == 2 ? ok : err,
+	    ms->reply.code / 100 == 2 ? sizeof(ok) : errsize);
+	mta_job_all(ms, ms->reply.code / 100 == 2 ? ok : err, true);
+	mta_session_next(ms);
+}
+
+static void
+mta_on_reply(struct mta_session *ms)
+{
+	char err[QUEUE_ERROR_MAX];
+
+	switch (ms->state) {
+	case MS_GREETING:
+		mta_on_greeting(ms, err, sizeof(err));
+		break;
+	case MS_EHLO:
+	case MS_HELO:
+		mta_on_ehlo(ms, err, sizeof(err));
+		break;
+	case MS_STARTTLS:
+		mta_on_starttls(ms);
+		break;
+	case MS_AUTH:
+		mta_on_auth(ms, err, sizeof(err));
+		break;
+	case MS_MAIL:
+		mta_on_mail(ms, err, sizeof(err));
+		break;
+	case MS_RCPT:
+		mta_on_rcpt(ms, err, sizeof(err));
+		break;
+	case MS_DATA:
+		mta_on_data(ms, err, sizeof(err));
+		break;
+	case MS_DOT:
+		mta_on_dot(ms, err, sizeof(err));
+		break;
+	case MS_RSET:
+		mta_session_next(ms);
+		break;
+	case MS_QUIT:
+		mta_close(ms);
+		break;
+	default:
+		mta_session_failed(ms, "unexpected reply from the server");
+		break;
+	}
+}
+
+static void
+mta_on_read(struct mta_session *ms)
+{
+	struct str line;
+	int r;
+
+	while (ms->state != MS_CLOSING && ms->conn &&
+	    (r = conn_read_line(ms->conn, MTA_LINE_MAX, &line)) != 0) {
+		if (r == -1 || (r = mta_reply_feed(&ms->reply, line)) == -1) {
+			mta_session_failed(ms, "malformed reply from the "
+			    "server");
+			return;
+		}
+		if (r == 1) {
+			mta_on_reply(ms);
+			mta_reply_init(&ms->reply);
+		}
+	}
+}
+
+static void
+mta_on_tls(struct mta_session *ms)
+{
+	ms->tls_verified = conn_tls_verified(ms->conn);
+	log_info("event=mta-tls sid=%s host=%s ip=%s version=%s cipher=%s "
+	    "verified=%s", ms->id, mta_here(ms)->host, mta_here(ms)->ip,
+	    conn_tls_version(ms->conn), conn_tls_cipher(ms->conn),
+	    ms->tls_verified ? "yes" : "no");
+	/* RFC 3207 4.2: start over with EHLO inside TLS. */
+	mta_send(ms, "EHLO %s", mta_hostname(ms->mta));
+	ms->state = MS_EHLO;
+	mta_set_timeout(ms, MTA_T_COMMAND);
+}
+
+static void
+mta_on_conn(void *arg, enum conn_event ev)
+{
+	struct mta_session *ms = arg;
+
+	switch (ev) {
+	case CONN_EV_CONNECTED:
+		ms->state = MS_GREETING;
+		mta_set_timeout(ms, MTA_T_GREETING);
+		break;
+	case CONN_EV_READ:
+		mta_on_read(ms);
+		break;
+	case CONN_EV_DRAINED:
+		if (ms->state == MS_BODY)
+			mta_body_pump(ms);
+		break;
+	case CONN_EV_TLS_READY:
+		mta_on_tls(ms);
+		break;
+	case CONN_EV_CLOSED:
+		mta_session_free(ms);
+		break;
+	case CONN_EV_TIMEOUT:
+		mta_session_failed(ms, ms->state == MS_CONNECT ?
+		    "connection timed out" : "timeout waiting for the server");
+		break;
+	case CONN_EV_EOF:
+	case CONN_EV_ERROR:
+		if (ms->state == MS_QUIT) {
+			mta_session_free(ms);
+		} else if (ms->state == MS_TLS && !ms->no_tls) {
+			mta_session_retry_plain(ms);
+		} else {
+			mta_session_failed(ms, ms->state == MS_CONNECT ?
+			    "connection refused or unreachable" :
+			    "connection lost");
+		}
+		break;
+	}
+}

@@ -1,0 +1,171 @@
+/*
+ * queue_store.c - see queue_store.h.
+ */
+#include "core/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "queue/queue_file.h"
+#include "queue/queue_store.h"
+
+#define QUEUE_ENV_FILE_MAX (4 * 1024 * 1024)
+
+bool
+queue_store_valid_id(const char *qid)
+{
+	size_t i;
+
+	for (i = 0; qid[i]; i++)
+		if (!((qid[i] >= '0' && qid[i] <= '9') ||
+		    (qid[i] >= 'a' && qid[i] <= 'f')))
+			return false;
+	return i == ID_LEN;
+}
+
+int
+queue_store_load(const char *data_dir, const char *qid,
+    struct queue_env *env)
+{
+	char path[PATH_MAX];
+	const char *why;
+	struct buf text;
+	int r;
+
+	if (!queue_store_valid_id(qid)) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (queue_file_path(data_dir, qid, "env", path, sizeof(path)) == -1)
+		return -1;
+	buf_init(&text, QUEUE_ENV_FILE_MAX);
+	r = fs_read_file(path, &text);
+	if (r == 0 && (r = queue_env_parse(buf_data(&text), buf_len(&text),
+	    env, &why)) == -1)
+		errno = EINVAL;
+	if (r == 0 && strcmp(env->qid, qid) != 0) {
+		queue_env_release(env);
+		errno = EINVAL;
+		r = -1;
+	}
+	buf_release(&text);
+	return r;
+}
+
+static int
+queue_id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of the envelopes in data_dir/queue, sorted. */
+static char **
+queue_store_ids(const char *data_dir, size_t *n)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	char **ids = NULL;
+	DIR *d;
+	size_t len;
+
+	*n = 0;
+	snprintf(dir, sizeof(dir), "%s/queue", data_dir);
+	if ((d = opendir(dir)) == NULL)
+		return NULL;
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len != ID_LEN + 4 || strcmp(e->d_name + ID_LEN, ".env"))
+			continue;
+		ids = xreallocarray(ids, *n + 1, sizeof(*ids));
+		ids[(*n)++] = xstrndup(e->d_name, ID_LEN);
+	}
+	closedir(d);
+	if (*n)
+		qsort(ids, *n, sizeof(*ids), queue_id_cmp);
+	return ids;
+}
+
+/* Moves a bad envelope aside, so an operator can look at it. */
+static void
+queue_store_quarantine(const char *data_dir, const char *qid,
+    struct buf *errors)
+{
+	char from[PATH_MAX], to[PATH_MAX + 8];
+	int r;
+
+	if (queue_file_path(data_dir, qid, "env", from, sizeof(from)) == -1)
+		return;
+	snprintf(to, sizeof(to), "%s.bad", from);
+	r = rename(from, to);
+	r = buf_addf(errors, "%s: unreadable envelope%s\n", from, r == 0 ?
+	    ", moved to .env.bad" : "");
+	(void)r;
+}
+
+int
+queue_store_scan(const char *data_dir, queue_store_fn fn, void *arg,
+    struct buf *errors)
+{
+	struct queue_env env;
+	size_t n, i;
+	char **ids = queue_store_ids(data_dir, &n);
+	int count = 0;
+
+	for (i = 0; i < n; i++) {
+		if (queue_store_load(data_dir, ids[i], &env) == -1) {
+			if (errno != ENOENT)
+				queue_store_quarantine(data_dir, ids[i],
+				    errors);
+		} else {
+			fn(arg, &env);
+			count++;
+		}
+		free(ids[i]);
+	}
+	free(ids);
+	return count;
+}
+
+int
+queue_store_save(const char *data_dir, const struct queue_env *env)
+{
+	char path[PATH_MAX];
+	struct buf text;
+	int r;
+
+	if (queue_file_path(data_dir, env->qid, "env", path, sizeof(path)) ==
+	    -1)
+		return -1;
+	buf_init(&text, QUEUE_ENV_FILE_MAX);
+	r = queue_env_format(env, &text);
+	if (r == -1)
+		errno = EFBIG;
+	else
+		r = fs_write_atomic(path, buf_data(&text), buf_len(&text),
+		    0600);
+	buf_release(&text);
+	return r;
+}
+
+int
+queue_store_remove(const char *data_dir, const char *qid)
+{
+	char env[PATH_MAX], msg[PATH_MAX], dir[PATH_MAX];
+
+	if (!queue_store_valid_id(qid) ||
+	    queue_file_path(data_dir, qid, "env", env, sizeof(env)) == -1 ||
+	    queue_file_path(data_dir, qid, "msg", msg, sizeof(msg)) == -1) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (unlink(env) == -1)
+		return -1;
+	if (unlink(msg) == -1 && errno != ENOENT)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/queue", data_dir);
+	return fs_fsync_dir(dir);
+}

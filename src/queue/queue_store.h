@@ -1,0 +1,32 @@
+/*
+ * queue_store.h - reading, rewriting and removing queue entries on disk.
+ * Blocking file I/O: the server calls these from worker threads or at
+ * startup, the CLI directly.
+ *
+ * An entry's state changes are made durable in the only safe order: the
+ * new envelope is written to queue/tmp/, fsynced, renamed over the old
+ * one, and queue/ is fsynced. Removing an entry unlinks the envelope first
+ * (the entry is gone), then the message.
+ */
+#ifndef FACTEUR_QUEUE_STORE_H
+#define FACTEUR_QUEUE_STORE_H
+
+#include "core/buf.h"
+#include "queue/queue_env.h"
+
+/* Calls fn for each entry in data_dir/queue (sorted by id). */
+typedef void (*queue_store_fn)(void *arg, struct queue_env *env);
+/* Corrupt envelopes are renamed to <id>.env.bad and reported in errors. */
+int queue_store_scan(const char *data_dir, queue_store_fn fn, void *arg,
+    struct buf *errors);
+/* Reads one entry; 0 or -1 (errno ENOENT when there is none). */
+int queue_store_load(const char *data_dir, const char *qid,
+    struct queue_env *env);
+/* Durably replaces the envelope of env->qid. 0 or -1 with errno. */
+int queue_store_save(const char *data_dir, const struct queue_env *env);
+/* Removes the entry (envelope first) and fsyncs queue/. */
+int queue_store_remove(const char *data_dir, const char *qid);
+/* True when qid has the shape of our ids (no path tricks). */
+bool queue_store_valid_id(const char *qid);
+
+#endif
