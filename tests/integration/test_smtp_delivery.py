@@ -191,13 +191,13 @@ def test_concurrent_clients(server):
         except Exception as e:   # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(20)]
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(15)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    assert len(server.wait_messages("bob@example.test", 200)) == 200
+    assert len(server.wait_messages("bob@example.test", 150)) == 150
     m = server.log()
     assert "event=accepted" in m
 
