@@ -30,6 +30,8 @@ static const struct cli_verb cli_verbs[] = {
 	    "validate the configuration, users and aliases" },
 	{ "user", cli_user, "user add|del|passwd|list [-c FILE] [ADDRESS]",
 	    "manage mailbox users (password read from stdin if not a tty)" },
+	{ "queue", cli_queue, "queue list|show|flush|delete [ID] [--bounce]",
+	    "look at and act on outbound mail waiting for delivery" },
 	{ "help", cli_help, "help", "this list" },
 };
 

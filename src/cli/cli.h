@@ -27,5 +27,6 @@ int cli_signal_server(const struct config *cfg, int sig);
 int cli_serve(const struct cli_args *a);
 int cli_check_config(const struct cli_args *a);
 int cli_user(const struct cli_args *a);
+int cli_queue(const struct cli_args *a);
 
 #endif

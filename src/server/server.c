@@ -24,6 +24,7 @@
 #include "directory/directory.h"
 #include "queue/commit.h"
 #include "queue/queue_file.h"
+#include "server/control.h"
 #include "server/server.h"
 #include "server/server_int.h"
 #include "smtp/smtp.h"
@@ -215,6 +216,7 @@ server_run(struct config *cfg)
 	srv->workq = workq_new(srv->base, 2);
 	srv->mta = mta_new(srv);
 	commit_set_queue_hook(srv->commit, server_on_queued, srv->mta);
+	srv->control = control_new(srv);
 	server_signals_init(srv);
 	server_write_pidfile(srv);
 	log_info("event=start version=%s hostname=%s domains=%zu users=%zu "

@@ -14,6 +14,7 @@ struct evconnlistener;
 struct map;
 struct workq;
 struct mta;
+struct control;
 
 struct server_listener {
 	struct server_listener	*next;
@@ -29,6 +30,7 @@ struct server {
 	struct commit		*commit;
 	struct workq		*workq;		/* hashing, queue writes */
 	struct mta		*mta;		/* outbound delivery */
+	struct control		*control;	/* the CLI's socket */
 	char			*dummy_hash;	/* for unknown users */
 	struct event_base	*base;
 	SSL_CTX			*tls;

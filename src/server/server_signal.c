@@ -20,6 +20,7 @@
 #include "delivery/mta.h"
 #include "directory/directory.h"
 #include "queue/commit.h"
+#include "server/control.h"
 #include "server/server_int.h"
 #include "tls/tls.h"
 
@@ -158,6 +159,7 @@ server_shutdown(struct server *srv)
 	struct commit_stats st;
 
 	/* Every message handed over is made durable before we go. */
+	control_free(&srv->control);
 	mta_stop(srv->mta);
 	commit_get_stats(srv->commit, &st);
 	commit_free(&srv->commit);

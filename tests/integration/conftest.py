@@ -28,6 +28,22 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def free_port_on(*hosts):
+    """A port free on every given address (for MX tests: one port, many
+    loopback addresses, as port 25 would be)."""
+    for _ in range(100):
+        port = free_port(hosts[0])
+        try:
+            for h in hosts[1:]:
+                family = socket.AF_INET6 if ":" in h else socket.AF_INET
+                with socket.socket(family, socket.SOCK_STREAM) as s:
+                    s.bind((h, port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no common free port")
+
+
 def wait_port(host, port, timeout=10.0):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     end = time.time() + timeout
@@ -403,12 +419,14 @@ class Sink:
     can be scripted: rcpt_reply(address) -> None (accept) or "4xx text";
     data_reply -> None or "5xx text"."""
 
-    def __init__(self, host, port, rcpt_reply=None, data_reply=None, ehlo=True,
-                 require_starttls=False, tls_context=None):
+    def __init__(self, host, port, rcpt_reply=None, data_reply=None,
+                 require_starttls=False, tls_context=None, authenticator=None,
+                 data_delay=0):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import SMTP as Server
         self.messages = []
         self.attempts = []
+        self.sessions = []
         sink = self
 
         class Handler:
@@ -421,17 +439,26 @@ class Sink:
                 return "250 OK"
 
             async def handle_DATA(self, server, session, envelope):
+                if data_delay:
+                    import asyncio
+                    await asyncio.sleep(data_delay)
                 reply = data_reply() if callable(data_reply) else data_reply
                 if reply:
                     return reply
                 sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
                                       envelope.original_content, list(envelope.mail_options)))
+                sink.sessions.append(session)
                 return "250 OK queued"
 
         kwargs = {}
         if tls_context is not None:
             kwargs["tls_context"] = tls_context
             kwargs["require_starttls"] = require_starttls
+        if authenticator is not None:
+            kwargs["authenticator"] = authenticator
+            kwargs["auth_require_tls"] = True
+        else:
+            kwargs["auth_require_tls"] = False
         self.controller = Controller(Handler(), hostname=host, port=port,
                                      decode_data=False, enable_SMTPUTF8=True, **kwargs)
         self.controller.start()

@@ -1,0 +1,394 @@
+"""Outbound delivery (issue 4): the queue, MX routing, retries, bounces.
+
+dnsmasq on loopback serves the MX and A/AAAA records; receivers (aiosmtpd
+sinks, or a second facteur) listen on other loopback addresses, all on
+the same port, which the sender uses through [delivery] port.
+"""
+import email
+import email.policy
+import smtplib
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import RawClient, free_port_on, wait_port
+
+PW = "password123"
+
+
+@pytest.fixture
+def world(make_facteur, dns_server, tmp_path):
+    """A sender facteur (submission + smtp) with users alice and bob, a DNS
+    server and a port shared by the receivers."""
+    class World:
+        pass
+
+    w = World()
+    w.port = free_port_on("127.0.0.2", "127.0.0.3", "127.0.0.4", "::1")
+
+    def setup(records=None, extra=None, start=True):
+        records = records or {}
+        records.setdefault("mx", []).extend([
+            ("remote.test", "mx1.remote.test", 10),
+            ("backup.test", "mx1.backup.test", 10),
+            ("backup.test", "mx2.backup.test", 20),
+            ("nullmx.test", ".", 0),
+            ("dual.test", "mx.dual.test", 10),
+        ])
+        records.setdefault("a", []).extend([
+            ("mx1.remote.test", "127.0.0.2"),
+            ("mx1.backup.test", "127.0.0.2"),
+            ("mx2.backup.test", "127.0.0.3"),
+            ("mx.dual.test", "127.0.0.2,::1"),
+            ("implicit.test", "127.0.0.3"),
+            ("relay.test", "127.0.0.4"),
+        ])
+        w.dns = dns_server(**records)
+        conf = {"dns.resolver": w.dns.resolver, "delivery.port": str(w.port),
+                "queue.retry_min": "1s", "queue.retry_max": "2s",
+                "auth.failure_delay": "100ms"}
+        conf.update(extra or {})
+        w.f = make_facteur(listen={"smtp": "127.0.0.1", "submission": "127.0.0.1"},
+                           extra=conf)
+        w.f.add_user("alice@example.test")
+        w.f.add_user("bob@example.test")
+        w.f.set_aliases("fwd@example.test: someone@remote.test\n")
+        if start:
+            w.f.start()
+        return w
+
+    w.setup = setup
+    return w
+
+
+def submit(f, rcpts, body=None, sender="alice@example.test", subject="out"):
+    body = body or (f"From: {sender}\r\nTo: x\r\nSubject: {subject}\r\n\r\n"
+                    "first line\r\n.leading dot\r\n\xe9t\xe9 8-bit\r\nlast\r\n").encode("latin-1")
+    with smtplib.SMTP(*f.addr("submission"), timeout=10) as s:
+        s.starttls(context=__import__("conftest").client_tls_context())
+        s.login(sender, PW)
+        s.sendmail(sender, rcpts, body, mail_options=["BODY=8BITMIME"])
+    return body
+
+
+def strip_trace(content):
+    """The message as sent, without the Received: header we prepend."""
+    lines = content.split(b"\r\n")
+    assert lines[0].startswith(b"Received: from ")
+    i = 1
+    while lines[i].startswith(b"\t"):
+        i += 1
+    return b"\r\n".join(lines[i:])
+
+
+def queue_ids(f):
+    return sorted(p.stem for p in (f.data_dir / "queue").glob("*.env"))
+
+
+def wait_queue_empty(f, timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        if not queue_ids(f):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"queue not empty: {queue_ids(f)}\n{f.log()[-3000:]}")
+
+
+def dsn_of(path):
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/report"
+    assert msg.get_param("report-type") == "delivery-status"
+    parts = list(msg.iter_parts())
+    assert [p.get_content_type() for p in parts] == \
+        ["text/plain", "message/delivery-status", "text/rfc822-headers"]
+    return msg, parts
+
+
+def test_authenticated_mail_arrives_intact(world, sinks):
+    w = world.setup()
+    sink = sinks("127.0.0.2", w.port)
+    body = submit(w.f, ["bob@remote.test", "carol@remote.test", "dan@remote.test"])
+    [(mail_from, rcpts, content, options)] = sink.wait(1)
+    assert mail_from == "alice@example.test"
+    assert sorted(rcpts) == ["bob@remote.test", "carol@remote.test", "dan@remote.test"]
+    assert "BODY=8BITMIME" in options
+    assert strip_trace(content) == body           # dot-stuffing undone, 8-bit kept
+    wait_queue_empty(w.f)
+    assert "event=sent" in w.f.log()
+
+
+def test_mx_preference_and_fallback(world, sinks):
+    w = world.setup()
+    second = sinks("127.0.0.3", w.port)            # mx1 (127.0.0.2) is down
+    submit(w.f, ["x@backup.test"])
+    second.wait(1)
+    wait_queue_empty(w.f)
+    first = sinks("127.0.0.2", w.port)             # now mx1 is up: it is preferred
+    submit(w.f, ["y@backup.test"])
+    first.wait(1)
+    assert len(second.messages) == 1
+
+
+def test_implicit_mx(world, sinks):
+    w = world.setup()
+    sink = sinks("127.0.0.3", w.port)
+    submit(w.f, ["x@implicit.test"])
+    sink.wait(1)
+
+
+def test_ipv6_tried_with_ipv4(world, sinks):
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    w = world.setup()
+    sink = sinks("::1", w.port)                    # 127.0.0.2 has nobody
+    submit(w.f, ["x@dual.test"])
+    sink.wait(1)
+    assert "ip=::1" in w.f.log() or "[::1]" in w.f.log()
+
+
+def test_retry_after_4xx(world, sinks):
+    w = world.setup()
+    seen = []
+
+    def greylist(addr):
+        seen.append(addr)
+        return "451 4.7.1 greylisted, try again later" if len(seen) == 1 else None
+
+    sink = sinks("127.0.0.2", w.port, rcpt_reply=greylist)
+    submit(w.f, ["bob@remote.test"])
+    w.f.wait_log("event=deferred .*greylisted")
+    sink.wait(1, timeout=20)
+    assert len(seen) == 2
+    wait_queue_empty(w.f)
+
+
+def test_retry_after_receiver_down(world, sinks):
+    w = world.setup()
+    submit(w.f, ["bob@remote.test"])
+    w.f.wait_log("event=deferred")
+    [qid] = queue_ids(w.f)
+    r = w.f.cli("queue", "list")
+    assert qid in r.stdout and "pending" in r.stdout and "refused" in r.stdout
+    sink = sinks("127.0.0.2", w.port)
+    sink.wait(1, timeout=20)
+    wait_queue_empty(w.f)
+
+
+def test_bounce_after_5xx(world, sinks):
+    w = world.setup()
+    sinks("127.0.0.2", w.port,
+          rcpt_reply=lambda a: "550 5.1.1 no such user here" if a.startswith("nobody") else None)
+    submit(w.f, ["nobody@remote.test", "bob@remote.test"], subject="will bounce")
+    [dsn] = w.f.wait_messages("alice@example.test", 1)
+    data = dsn.read_bytes()
+    assert data.startswith(b"Return-Path: <>\n")
+    msg, (text, status, headers) = dsn_of(dsn)
+    assert "MAILER-DAEMON@mail.example.test" in msg["From"]
+    assert "nobody@remote.test" in text.get_content()
+    st = status.as_string()
+    assert "Final-Recipient: rfc822; nobody@remote.test" in st
+    assert "Status: 5.1.1" in st and "Action: failed" in st
+    assert "bob@remote.test" not in st                # delivered: not reported
+    assert "Subject: will bounce" in headers.as_string()
+    wait_queue_empty(w.f)
+
+
+def test_null_mx_fails_at_once(world):
+    w = world.setup()
+    submit(w.f, ["x@nullmx.test"])
+    [dsn] = w.f.wait_messages("alice@example.test", 1)
+    _, (text, status, _) = dsn_of(dsn)
+    assert "null MX" in text.get_content()
+    assert "Status: 5.1.10" in status.as_string()
+
+
+def test_nxdomain_fails_at_once(world):
+    w = world.setup(records={"nxdomain": ["gone.test"]})
+    submit(w.f, ["x@gone.test"])
+    [dsn] = w.f.wait_messages("alice@example.test", 1)
+    assert b"does not exist" in dsn.read_bytes()
+
+
+def test_expiry_bounces(world):
+    w = world.setup(extra={"queue.max_age": "3s"})
+    submit(w.f, ["bob@remote.test"])                  # nobody listens on mx1
+    [dsn] = w.f.wait_messages("alice@example.test", 1, timeout=20)
+    _, (text, status, _) = dsn_of(dsn)
+    assert "Status: 4.4.7" in status.as_string()
+    assert "expired" in w.f.log()
+
+
+def test_no_backscatter_for_forwarded_mail(world, sinks):
+    """Mail from outside forwarded by an alias is not bounced: its sender
+    may be forged."""
+    w = world.setup()
+    sinks("127.0.0.2", w.port, rcpt_reply=lambda a: "550 5.1.1 gone")
+    with smtplib.SMTP(*w.f.addr("smtp")) as s:
+        s.sendmail("stranger@elsewhere.test", ["fwd@example.test"], b"Subject: fwd\r\n\r\nx\r\n")
+    w.f.wait_log("event=bounce-suppressed .*reason=unauthenticated-sender")
+    wait_queue_empty(w.f)
+
+
+def test_queue_cli(world, sinks):
+    w = world.setup()
+    submit(w.f, ["bob@remote.test"], subject="cli one")
+    submit(w.f, ["carol@remote.test"], subject="cli two")
+    w.f.wait_log("event=deferred .*carol")
+    ids = queue_ids(w.f)
+    assert len(ids) == 2
+    out = w.f.cli("queue", "list").stdout
+    assert "2 messages in the queue" in out and "from <alice@example.test>" in out
+    show = w.f.cli("queue", "show", ids[0]).stdout
+    assert ids[0] in show and "Subject: cli" in show
+    # delete one silently, one with a bounce
+    assert "ok deleted" in w.f.cli("queue", "delete", ids[0], "--silent").stdout
+    assert "sender notified" in w.f.cli("queue", "delete", ids[1], "--bounce").stdout
+    [dsn] = w.f.wait_messages("alice@example.test", 1)
+    assert b"deleted from the queue by the administrator" in dsn.read_bytes()
+    wait_queue_empty(w.f)
+    # flush: retried at once when asked
+    submit(w.f, ["dan@remote.test"], subject="flush me")
+    w.f.wait_log("event=deferred .*dan")
+    sink = sinks("127.0.0.2", w.port)
+    r = w.f.cli("queue", "flush")
+    assert r.stdout.startswith("ok")
+    sink.wait(1, timeout=5)
+    assert w.f.cli("queue", "flush", "0123456789abcdef", check=False).returncode == 1
+    assert w.f.cli("queue", "show", "../../etc", check=False).returncode == 1
+
+
+def test_queue_cli_without_server(world):
+    w = world.setup(start=False)
+    assert "0 messages" in w.f.cli("queue", "list").stdout
+    r = w.f.cli("queue", "flush", check=False)
+    assert r.returncode == 1 and "not running" in r.stderr
+
+
+def test_restart_resumes_queue(world, sinks):
+    w = world.setup()
+    submit(w.f, ["bob@remote.test"])
+    w.f.wait_log("event=deferred")
+    w.f.stop()
+    sink = sinks("127.0.0.2", w.port)
+    w.f.start()
+    sink.wait(1, timeout=20)
+    wait_queue_empty(w.f)
+
+
+def test_kill9_during_delivery_loses_nothing(world, sinks):
+    """Killed while the receiver holds the final reply: after a restart the
+    message is delivered (perhaps twice, never zero times); a recipient
+    already marked sent is not sent again."""
+    w = world.setup()
+    fast = sinks("127.0.0.3", w.port)                   # backup.test's mx2
+    submit(w.f, ["done@backup.test"])
+    fast.wait(1)
+    wait_queue_empty(w.f)
+    slow = sinks("127.0.0.2", w.port, data_delay=3)
+    submit(w.f, ["slow@remote.test"], subject="in flight")
+    time.sleep(1.0)                                      # DATA sent, waiting
+    assert queue_ids(w.f)
+    w.f.kill9()
+    w.f.start()
+    slow.wait(1, timeout=30)
+    wait_queue_empty(w.f, timeout=30)
+    assert len(fast.messages) == 1                      # never re-sent
+    assert any(b"Subject: in flight" in m[2] for m in slow.messages)
+
+
+class PlainServer:
+    """A minimal SMTP receiver without 8BITMIME and SMTPUTF8."""
+
+    def __init__(self, host, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(5)
+        self.got_data = False
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            f = c.makefile("rb")
+            c.sendall(b"220 old.test\r\n")
+            for line in f:
+                cmd = line[:4].upper()
+                if cmd == b"EHLO":
+                    c.sendall(b"250-old.test\r\n250 SIZE 1000000\r\n")
+                elif cmd == b"DATA":
+                    self.got_data = True
+                    c.sendall(b"554 no\r\n")
+                elif cmd == b"QUIT":
+                    c.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    c.sendall(b"250 ok\r\n")
+            c.close()
+
+    def stop(self):
+        self.sock.close()
+
+
+def test_8bit_not_sent_to_old_server(world):
+    w = world.setup()
+    old = PlainServer("127.0.0.2", w.port)
+    try:
+        submit(w.f, ["bob@remote.test"])
+        [dsn] = w.f.wait_messages("alice@example.test", 1)
+        assert b"8BITMIME" in dsn.read_bytes()
+        assert not old.got_data
+    finally:
+        old.stop()
+
+
+def test_facteur_to_facteur(world, make_facteur):
+    """A second facteur receives on 127.0.0.2 as remote.test's MX."""
+    w = world.setup()
+    rx = make_facteur(name="receiver", domains=("remote.test",), hostname="mx1.remote.test",
+                      listen={"smtp": "127.0.0.2"})
+    rx.ports["smtp"] = w.port
+    rx.write_config()
+    rx.add_user("bob@remote.test")
+    rx.start()
+    body = submit(w.f, ["bob@remote.test"])
+    [path] = rx.wait_messages("bob@remote.test", 1)
+    data = path.read_bytes()
+    assert data.endswith(body.replace(b"\r\n", b"\n"))
+    assert data.count(b"Received: from ") == 2
+    assert b"with ESMTPS" in data                      # STARTTLS was used
+    assert "event=mta-tls" in w.f.log() and "verified=no" in w.f.log()
+
+
+def test_smarthost_with_auth_and_tls(world, sinks, tmp_path):
+    import ssl
+    from aiosmtpd.smtp import AuthResult
+    key, crt = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(crt), "-days", "1", "-subj", "/CN=relay.test"],
+                   check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(crt, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"me" and auth_data.password == b"s3cret")
+
+    pwfile = tmp_path / "relay.pw"
+    pwfile.write_text("s3cret\n")
+    w = world.setup(extra={"relay.host": "relay.test", "relay.port": str(w_port := world.port),
+                           "relay.user": "me", "relay.password_file": str(pwfile)})
+    sink = sinks("127.0.0.4", w_port, tls_context=ctx, require_starttls=True,
+                 authenticator=authenticator)
+    submit(w.f, ["anyone@remote.test", "other@elsewhere.test"])
+    [(mail_from, rcpts, content, _)] = sink.wait(1)
+    assert sorted(rcpts) == ["anyone@remote.test", "other@elsewhere.test"]
+    assert logins == [(b"me", b"s3cret")]
+    wait_queue_empty(w.f)
