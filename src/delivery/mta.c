@@ -550,7 +550,11 @@ mta_free(struct mta **mtap)
 		mta_entry_free(mta, mta->entries);
 	}
 	while ((d = mta->dests) != NULL) {
+		struct mta_job *job;
+
 		mta->dests = d->next;
+		while ((job = mta_dest_take(d)) != NULL)
+			free(job);	/* its recipients stay pending on disk */
 		free(d);
 	}
 	SSL_CTX_free(mta->tls);
