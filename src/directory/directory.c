@@ -311,6 +311,7 @@ struct dir_walk {
 	struct dir_result	*res;
 	const char		*stack[ALIAS_DEPTH_MAX + 1];
 	size_t			 depth;
+	unsigned		 budget;	/* expansions left */
 };
 
 static void
@@ -349,8 +350,9 @@ dir_expand(struct dir_walk *w, const char *key, char **targets)
 	bool any = false;
 	size_t i;
 
-	if (w->depth == ALIAS_DEPTH_MAX)
+	if (w->depth == ALIAS_DEPTH_MAX || w->budget == 0)
 		return false;
+	w->budget--;
 	w->stack[w->depth++] = key;
 	for (i = 0; targets[i]; i++)
 		any |= dir_walk_addr(w, targets[i]);
@@ -406,7 +408,8 @@ directory_resolve(const struct directory *d, const char *local,
     const char *domain, struct dir_result *res)
 {
 	char addr[SMTP_ADDR_TEXT_MAX];
-	struct dir_walk w = { .d = d, .res = res };
+	struct dir_walk w = { .d = d, .res = res,
+	    .budget = ALIAS_TARGETS_MAX * 4 };
 
 	res->v = NULL;
 	res->n = 0;
@@ -433,17 +436,17 @@ dir_result_free(struct dir_result *res)
 /* Does the alias key expand (not via catch-alls) to user? */
 static bool
 dir_alias_reaches(const struct directory *d, const char *key,
-    const char *user, unsigned depth)
+    const char *user, unsigned depth, unsigned *budget)
 {
 	char **targets = map_get(d->aliases, key, strlen(key));
 	size_t i;
 
 	if (targets == NULL || depth == ALIAS_DEPTH_MAX)
 		return false;
-	for (i = 0; targets[i]; i++)
+	for (i = 0; targets[i] && *budget > 0; i++, (*budget)--)
 		if (strcmp(targets[i], user) == 0 ||
 		    (strcmp(targets[i], key) != 0 &&
-		    dir_alias_reaches(d, targets[i], user, depth + 1)))
+		    dir_alias_reaches(d, targets[i], user, depth + 1, budget)))
 			return true;
 	return false;
 }
@@ -455,6 +458,7 @@ directory_sender_allowed(const struct directory *d, const char *address,
 	char addr[SMTP_ADDR_TEXT_MAX], u[SMTP_ADDR_TEXT_MAX];
 	char base[SMTP_ADDR_TEXT_MAX];
 	const char *at, *plus;
+	unsigned budget;
 
 	/* "@domain" is the catch-all's key, never a sender. */
 	if (cstr_copy(addr, sizeof(addr), address) == -1 ||
@@ -463,11 +467,14 @@ directory_sender_allowed(const struct directory *d, const char *address,
 		return false;
 	ascii_lower_inplace(addr, strlen(addr));
 	ascii_lower_inplace(u, strlen(u));
-	if (strcmp(addr, u) == 0 || dir_alias_reaches(d, addr, u, 0))
+	/* A wide alias graph cannot make one check run away. */
+	budget = ALIAS_TARGETS_MAX * 4;
+	if (strcmp(addr, u) == 0 || dir_alias_reaches(d, addr, u, 0, &budget))
 		return true;
 	plus = memchr(addr, '+', (size_t)(at - addr));
 	if (plus == NULL || plus == addr || snprintf(base, sizeof(base),
 	    "%.*s%s", (int)(plus - addr), addr, at) >= (int)sizeof(base))
 		return false;
-	return strcmp(base, u) == 0 || dir_alias_reaches(d, base, u, 0);
+	return strcmp(base, u) == 0 || dir_alias_reaches(d, base, u, 0,
+	    &budget);
 }
