@@ -6,11 +6,9 @@
  * the submission listeners always, on the smtp (MX) listener only with
  * [auth] mx = yes, since bots guess passwords there.
  *
- * The hash check runs on a worker thread (yescrypt is slow on purpose)
- * while the session's input is paused, so other sessions never wait.
- * An unknown user is checked against a dummy hash of the same cost, and a
- * failure is answered after the same delay either way, so neither timing
- * nor the reply tells whether the account exists.
+ * The password check (auth_check.h) runs off the loop while the
+ * session's input is paused, so other sessions never wait; an unknown
+ * user and a wrong password look the same, in time and in reply.
  *
  * SCRAM-SHA-256 (RFC 7677) is not offered: it needs a second, SCRAM-only
  * credential per user (salted StoredKey/ServerKey) that yescrypt hashes
@@ -20,23 +18,12 @@
 #include "core/common.h"
 
 #include <arpa/inet.h>
-#include <event2/event.h>
 
-#include "auth/auth_passwd.h"
+#include "auth/auth_check.h"
 #include "auth/auth_sasl.h"
 #include "core/log.h"
-#include "core/workq.h"
 #include "net/conn.h"
 #include "smtp/smtp_int.h"
-
-/* What the worker thread needs: copies only, nothing shared. */
-struct smtp_auth_job {
-	struct auth_creds creds;
-	char		 hash[256];
-	bool		 exists;
-	bool		 ok;
-	struct smtp_session *s;
-};
 
 static bool
 smtp_peer_is_loopback(const struct smtp_session *s)
@@ -80,92 +67,40 @@ smtp_auth_cleanup(struct smtp_session *s)
 		auth_creds_clear(s->creds);
 		XFREE(&s->creds);
 	}
-	if (s->auth_job) {
-		workq_forget(s->auth_job, free);
-		s->auth_job = NULL;
-	}
-	if (s->auth_timer) {
-		event_free(s->auth_timer);
-		s->auth_timer = NULL;
+	if (s->auth_check) {
+		auth_check_cancel(s->auth_check);
+		s->auth_check = NULL;
 	}
 	s->auth_step = SMTP_AUTH_NONE;
 }
 
 static void
-smtp_auth_work(void *arg)
-{
-	struct smtp_auth_job *job = arg;
-
-	job->ok = auth_passwd_verify(job->creds.password, job->hash) &&
-	    job->exists;
-	explicit_bzero(job->creds.password, sizeof(job->creds.password));
-}
-
-static void
-smtp_auth_fail_reply(evutil_socket_t fd, short what, void *arg)
+smtp_auth_done(void *arg, bool ok, const char *user)
 {
 	struct smtp_session *s = arg;
 
-	(void)fd;
-	(void)what;
-	event_free(s->auth_timer);
-	s->auth_timer = NULL;
+	s->auth_check = NULL;
 	s->auth_step = SMTP_AUTH_NONE;
-	smtp_reply(s, 535, "5.7.8", "Authentication credentials invalid");
-	smtp_error(s);
+	if (ok) {
+		cstr_copy(s->auth_user, sizeof(s->auth_user), user);
+		smtp_reply(s, 235, "2.7.0", "Authentication successful");
+	} else {
+		s->auth_failures++;
+		smtp_reply(s, 535, "5.7.8", "Authentication credentials "
+		    "invalid");
+		smtp_error(s);
+	}
 	conn_resume(s->conn);
 }
 
-static void
-smtp_auth_done(void *arg)
-{
-	struct smtp_auth_job *job = arg;
-	struct smtp_session *s = job->s;
-	uint64_t ms = server_config(s->srv)->auth_failure_delay_ms;
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 };
-
-	s->auth_job = NULL;
-	if (job->ok) {
-		cstr_copy(s->auth_user, sizeof(s->auth_user), job->creds.user);
-		ascii_lower_inplace(s->auth_user, strlen(s->auth_user));
-		s->auth_step = SMTP_AUTH_NONE;
-		log_sess(LOG_LEVEL_INFO, s->id, "event=auth-ok ip=%s user=%s",
-		    s->client.ip, log_qs(s->auth_user));
-		smtp_reply(s, 235, "2.7.0", "Authentication successful");
-		conn_resume(s->conn);
-	} else {
-		s->auth_failures++;
-		log_sess(LOG_LEVEL_INFO, s->id, "event=auth-fail ip=%s user=%s "
-		    "failures=%u", s->client.ip, log_qs(job->creds.user),
-		    s->auth_failures);
-		/* The same delay whether or not the user exists. */
-		s->auth_timer = evtimer_new(server_base(s->srv),
-		    smtp_auth_fail_reply, s);
-		evtimer_add(s->auth_timer, &tv);
-	}
-	explicit_bzero(job, sizeof(*job));
-	free(job);
-}
-
-/* Hands the credentials (then wiped) to a worker thread. */
+/* Hands the credentials (then wiped) to the checker; input waits. */
 static void
 smtp_auth_verify(struct smtp_session *s)
 {
-	struct smtp_auth_job *job = xcalloc(1, sizeof(*job));
-	const char *hash = directory_user_hash(server_directory(s->srv),
-	    s->creds->user);
-
-	job->creds = *s->creds;
-	auth_creds_clear(s->creds);
-	job->exists = hash != NULL;
-	cstr_copy(job->hash, sizeof(job->hash), hash ? hash :
-	    server_dummy_hash(s->srv));
-	job->s = s;
 	s->auth_step = SMTP_AUTH_VERIFYING;
 	conn_pause(s->conn);
-	s->auth_job = workq_submit(server_workq(s->srv), smtp_auth_work,
-	    smtp_auth_done, job);
+	s->auth_check = auth_check_start(s->srv, s->id, s->client.ip,
+	    listener_name(s->kind), s->creds, smtp_auth_done, s);
 }
 
 /* Decodes one base64 SASL response into out; replies on failure. */

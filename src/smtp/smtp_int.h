@@ -58,7 +58,7 @@ enum smtp_auth_step {
 };
 
 struct auth_creds;
-struct workq_job;
+struct auth_check;
 
 /* One mail transaction: MAIL to the end of DATA/BDAT LAST (RFC 5321 3.3). */
 struct smtp_tx {
@@ -106,8 +106,7 @@ struct smtp_session {
 	char		 auth_user[SMTP_ADDR_TEXT_MAX];	/* "" if none */
 	enum smtp_auth_step auth_step;
 	struct auth_creds *creds;
-	struct workq_job *auth_job;
-	struct event	*auth_timer;
+	struct auth_check *auth_check;	/* a password check in flight */
 	unsigned	 auth_failures;
 };
 
