@@ -113,6 +113,7 @@ static const struct config_key config_keys[] = {
 	{ "relay", "user", CT_STRING, OFF(relay_user), NULL, 0 },
 	{ "relay", "password_file", CT_PATH, OFF(relay_password_file), NULL,
 	    0 },
+	{ "relay", "tls_verify", CT_BOOL, OFF(relay_tls_verify), "yes", 0 },
 };
 
 static const char *const listener_names[LISTEN_KIND_COUNT] = {

@@ -95,6 +95,7 @@ struct config {
 	uint64_t	 relay_port;
 	char		*relay_user;
 	char		*relay_password_file;
+	bool		 relay_tls_verify;	/* certificate must verify */
 };
 
 /*

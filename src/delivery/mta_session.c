@@ -46,6 +46,7 @@ enum mta_state {
 	MS_HELO,
 	MS_STARTTLS,
 	MS_TLS,
+	MS_TLS_IMPLICIT,	/* port 465 relay: TLS from the first byte */
 	MS_AUTH,
 	MS_MAIL,
 	MS_RCPT,
@@ -700,6 +701,17 @@ mta_on_tls(struct mta_session *ms)
 	    "verified=%s", ms->id, mta_here(ms)->host, mta_here(ms)->ip,
 	    conn_tls_version(ms->conn), conn_tls_cipher(ms->conn),
 	    ms->tls_verified ? "yes" : "no");
+	/* Credentials go to the smarthost: its certificate must verify. */
+	if (mta_is_relay(ms->mta) && !ms->tls_verified &&
+	    server_config(ms->mta->srv)->relay_tls_verify) {
+		mta_session_failed(ms, "the relay host's certificate does not "
+		    "verify ([relay] tls_verify)");
+		return;
+	}
+	if (ms->state == MS_TLS_IMPLICIT) {
+		ms->state = MS_GREETING;
+		return;
+	}
 	/* RFC 3207 4.2: start over with EHLO inside TLS. */
 	mta_send(ms, "EHLO %s", mta_hostname(ms->mta));
 	ms->state = MS_EHLO;
@@ -715,6 +727,14 @@ mta_on_conn(void *arg, enum conn_event ev)
 	case CONN_EV_CONNECTED:
 		ms->state = MS_GREETING;
 		mta_set_timeout(ms, MTA_T_GREETING);
+		if (mta_is_relay(ms->mta) &&
+		    server_config(ms->mta->srv)->relay_port == 465) {
+			/* RFC 8314 3: implicit TLS, then the greeting. */
+			ms->state = MS_TLS_IMPLICIT;
+			if (conn_start_tls_client(ms->conn, ms->mta->tls,
+			    mta_here(ms)->host) == -1)
+				mta_session_failed(ms, "cannot start TLS");
+		}
 		break;
 	case CONN_EV_READ:
 		mta_on_read(ms);
@@ -737,7 +757,8 @@ mta_on_conn(void *arg, enum conn_event ev)
 	case CONN_EV_ERROR:
 		if (ms->state == MS_QUIT) {
 			mta_session_free(ms);
-		} else if (ms->state == MS_TLS && !ms->no_tls) {
+		} else if (ms->state == MS_TLS && !ms->no_tls &&
+		    !mta_is_relay(ms->mta)) {
 			mta_session_retry_plain(ms);
 		} else {
 			mta_session_failed(ms, ms->state == MS_CONNECT ?

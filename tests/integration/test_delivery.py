@@ -384,7 +384,8 @@ def test_smarthost_with_auth_and_tls(world, sinks, tmp_path):
     pwfile = tmp_path / "relay.pw"
     pwfile.write_text("s3cret\n")
     w = world.setup(extra={"relay.host": "relay.test", "relay.port": str(w_port := world.port),
-                           "relay.user": "me", "relay.password_file": str(pwfile)})
+                           "relay.user": "me", "relay.password_file": str(pwfile),
+                           "relay.tls_verify": "no"})
     sink = sinks("127.0.0.4", w_port, tls_context=ctx, require_starttls=True,
                  authenticator=authenticator)
     submit(w.f, ["anyone@remote.test", "other@elsewhere.test"])
@@ -392,3 +393,18 @@ def test_smarthost_with_auth_and_tls(world, sinks, tmp_path):
     assert sorted(rcpts) == ["anyone@remote.test", "other@elsewhere.test"]
     assert logins == [(b"me", b"s3cret")]
     wait_queue_empty(w.f)
+
+
+def test_smarthost_refuses_unverified_certificate(world, sinks, tmp_path):
+    import ssl
+    key, crt = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(crt), "-days", "1", "-subj", "/CN=relay.test"],
+                   check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(crt, key)
+    w = world.setup(extra={"relay.host": "relay.test", "relay.port": str(world.port)})
+    sink = sinks("127.0.0.4", world.port, tls_context=ctx, require_starttls=True)
+    submit(w.f, ["anyone@remote.test"])
+    w.f.wait_log("event=deferred .*certificate does not verify")
+    assert sink.messages == []
