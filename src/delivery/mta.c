@@ -513,10 +513,6 @@ mta_new(struct server *srv)
 	mta->tls = mta_tls_client_ctx();
 	mta_read_relay_password(mta);
 	buf_init(&errors, 64 * 1024);
-	mta->dns = dns_new(server_base(srv), server_config(srv)->dns_resolver,
-	    &errors);
-	if (mta->dns == NULL)
-		fatal("DNS: %s", buf_cstr(&errors));
 	n = queue_store_scan(mta_data_dir(mta), mta_load_one, mta, &errors);
 	if (buf_len(&errors))
 		log_err("event=queue-corrupt errors=%s",
@@ -541,7 +537,6 @@ mta_free(struct mta **mtap)
 	event_free(mta->tick);
 	for (d = mta->dests; d; d = d->next)
 		mta_route_cancel(d);
-	dns_free(&mta->dns);
 	while (mta->entries) {
 		if (mta->entries->dirty && queue_store_save(mta_data_dir(mta),
 		    &mta->entries->env) == -1)

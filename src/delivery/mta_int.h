@@ -97,7 +97,6 @@ struct mta {
 	unsigned		 sessions;	/* all destinations */
 	struct mta_session	*slist;		/* live sessions */
 	struct event		*tick;
-	struct dns		*dns;
 	SSL_CTX			*tls;		/* client context */
 	char			 relay_password[512];
 };

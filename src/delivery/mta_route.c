@@ -62,7 +62,7 @@ mta_route_port(const struct mta_dest *d)
 static void
 mta_route_hosts(struct mta_dest *d)
 {
-	struct dns *dns = d->mta->dns;
+	struct dns *dns = server_dns(d->mta->srv);
 	size_t i;
 	int v6;
 
@@ -233,7 +233,7 @@ mta_route_start(struct mta_dest *d)
 	}
 	d->rq[0].dest = d;
 	d->rq[0].mx = -1;
-	d->queries[0] = dns_query(d->mta->dns, d->domain, DNS_TYPE_MX,
+	d->queries[0] = dns_query(server_dns(d->mta->srv), d->domain, DNS_TYPE_MX,
 	    mta_route_mx_cb, &d->rq[0]);
 }
 

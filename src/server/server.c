@@ -22,6 +22,7 @@
 #include "delivery/mda_maildir.h"
 #include "delivery/mta.h"
 #include "directory/directory.h"
+#include "dns/dns.h"
 #include "queue/commit.h"
 #include "queue/queue_file.h"
 #include "server/control.h"
@@ -77,6 +78,12 @@ struct workq *
 server_workq(struct server *srv)
 {
 	return srv->workq;
+}
+
+struct dns *
+server_dns(struct server *srv)
+{
+	return srv->dns;
 }
 
 const char *
@@ -208,6 +215,9 @@ server_run(struct config *cfg)
 	srv->tls = tls_ctx_load(cfg, &errors);
 	if (srv->tls == NULL)
 		fatal("TLS: %s", buf_cstr(&errors));
+	srv->dns = dns_new(srv->base, cfg->dns_resolver, &errors);
+	if (srv->dns == NULL)
+		fatal("DNS: %s", buf_cstr(&errors));
 	buf_release(&errors);
 	server_make_dummy_hash(srv);
 	server_cleanup_leftovers(cfg);

@@ -20,6 +20,7 @@ struct server;
 struct directory;
 struct commit;
 struct workq;
+struct dns;
 struct event_base;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -41,6 +42,8 @@ struct commit *server_commit(struct server *srv);
 struct event_base *server_base(struct server *srv);
 SSL_CTX *server_tls_ctx(struct server *srv);
 struct workq *server_workq(struct server *srv);
+/* The asynchronous resolver ([dns] resolver), shared by every module. */
+struct dns *server_dns(struct server *srv);
 /* A real hash of a random password: unknown users cost the same time. */
 const char *server_dummy_hash(const struct server *srv);
 bool server_stopping(const struct server *srv);

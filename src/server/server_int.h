@@ -15,6 +15,7 @@ struct map;
 struct workq;
 struct mta;
 struct control;
+struct dns;
 
 struct server_listener {
 	struct server_listener	*next;
@@ -31,6 +32,7 @@ struct server {
 	struct workq		*workq;		/* hashing, queue writes */
 	struct mta		*mta;		/* outbound delivery */
 	struct control		*control;	/* the CLI's socket */
+	struct dns		*dns;		/* libunbound, async */
 	char			*dummy_hash;	/* for unknown users */
 	struct event_base	*base;
 	SSL_CTX			*tls;

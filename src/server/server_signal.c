@@ -19,6 +19,7 @@
 #include "core/workq.h"
 #include "delivery/mta.h"
 #include "directory/directory.h"
+#include "dns/dns.h"
 #include "queue/commit.h"
 #include "server/control.h"
 #include "server/server_int.h"
@@ -165,6 +166,7 @@ server_shutdown(struct server *srv)
 	commit_free(&srv->commit);
 	workq_free(&srv->workq);
 	mta_free(&srv->mta);
+	dns_free(&srv->dns);
 	tls_ctx_free(&srv->tls);
 	free(srv->dummy_hash);
 	log_info("event=stop clients_left=%zu batches=%lu messages=%lu "
