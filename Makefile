@@ -6,7 +6,6 @@
 #   make SANITIZE=1 ...  the same with ASan+UBSan, in build/san/
 #   make CC=clang ...    any C17 compiler
 #   make fuzz            libFuzzer harnesses (clang), each run FUZZ_SECONDS
-#   make bench           side-by-side benchmark against Postfix (bench/)
 
 VERSION := 0.1.0
 CC      ?= cc
@@ -37,7 +36,7 @@ TOBJS   := $(LIBSRCS:%.c=$(BUILD)/tobj/%.o)
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(BUILD)/unit-tests
 
-.PHONY: all deps run test unit integration clean fuzz bench lint size-report
+.PHONY: all deps run test unit integration clean fuzz lint size-report
 
 all: $(BUILD)/facteur
 
@@ -74,9 +73,6 @@ test: deps all $(UNITBIN)
 
 fuzz:
 	@$(MAKE) -f fuzz/Makefile run
-
-bench: all
-	@bench/run
 
 lint:
 	@tools/lint
