@@ -32,6 +32,10 @@ static const struct cli_verb cli_verbs[] = {
 	    "manage mailbox users (password read from stdin if not a tty)" },
 	{ "queue", cli_queue, "queue list|show|flush|delete [ID] [--bounce]",
 	    "look at and act on outbound mail waiting for delivery" },
+	{ "dkim", cli_dkim, "dkim keygen DOMAIN [--selector S] [--algorithm "
+	    "rsa|ed25519] | dkim show [DOMAIN]",
+	    "make a DKIM signing key / print the TXT records to publish" },
+	{ "spf", cli_spf, "spf IP SENDER [HELO]", "the SPF check (RFC 7208)" },
 	{ "help", cli_help, "help", "this list" },
 };
 

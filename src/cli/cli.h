@@ -28,5 +28,10 @@ int cli_serve(const struct cli_args *a);
 int cli_check_config(const struct cli_args *a);
 int cli_user(const struct cli_args *a);
 int cli_queue(const struct cli_args *a);
+int cli_spf(const struct cli_args *a);
+int cli_dkim(const struct cli_args *a);
+/* Prints a DKIM TXT record in zone-file syntax, split into strings. */
+void cli_dkim_print_record(const char *selector, const char *domain,
+    const char *record);
 
 #endif

@@ -134,6 +134,7 @@ cli_queue_delete(const struct config *cfg, const char *qid, bool bounce)
 {
 	char request[128];
 	struct buf answer;
+	int r;
 
 	if (!queue_store_valid_id(qid)) {
 		fprintf(stderr, "facteur: '%s' is not a queue id\n", qid);
@@ -143,8 +144,10 @@ cli_queue_delete(const struct config *cfg, const char *qid, bool bounce)
 	    bounce ? "bounce" : "silent");
 	buf_init(&answer, 4096);
 	if (control_request(cfg->data_dir, request, &answer) == 0) {
+		r = strncmp(buf_cstr(&answer), "ok", 2) == 0 ? 0 : 1;
+		fputs(buf_cstr(&answer), r ? stderr : stdout);
 		buf_release(&answer);
-		return cli_control(cfg, request);
+		return r;
 	}
 	buf_release(&answer);
 	if (bounce) {

@@ -78,6 +78,8 @@ static const struct config_key config_keys[] = {
 	    86400 },
 	{ "limits", "greeting_delay", CT_MILLIS, OFF(greeting_delay_ms), "0",
 	    60000 },
+	{ "limits", "pop3_timeout", CT_SECONDS, OFF(pop3_timeout), "10m",
+	    86400 },
 
 	{ "tls", "cert", CT_PATH, OFF(tls_cert), NULL, 0 },
 	{ "tls", "key", CT_PATH, OFF(tls_key), NULL, 0 },
@@ -92,6 +94,11 @@ static const struct config_key config_keys[] = {
 	    "yes", 0 },
 
 	{ "dns", "resolver", CT_STRING, OFF(dns_resolver), NULL, 0 },
+
+	{ "dmarc", "reject_action", CT_STRING, OFF(dmarc_reject_action),
+	    "reject", 0 },
+	{ "dmarc", "quarantine_folder", CT_STRING,
+	    OFF(dmarc_quarantine_folder), "Junk", 0 },
 
 	{ "delivery", "port", CT_UINT, OFF(delivery_port), "25", 65535 },
 	{ "delivery", "max_connections", CT_UINT,
@@ -591,6 +598,17 @@ config_validate(struct config *cfg, struct buf *errors,
 		    "[relay] user needs [relay] host");
 	if (cfg->delivery_port == 0 || cfg->relay_port == 0)
 		config_error(errors, cfg->path, 0, "a port cannot be 0");
+	if (strcmp(cfg->dmarc_reject_action, "reject") != 0 &&
+	    strcmp(cfg->dmarc_reject_action, "quarantine") != 0 &&
+	    strcmp(cfg->dmarc_reject_action, "none") != 0)
+		config_error(errors, cfg->path, 0, "[dmarc] reject_action must "
+		    "be reject, quarantine or none");
+	if (strspn(cfg->dmarc_quarantine_folder, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+	    strlen(cfg->dmarc_quarantine_folder))
+		config_error(errors, cfg->path, 0, "[dmarc] quarantine_folder "
+		    "must be a plain folder name (letters, digits, _ and -), "
+		    "or INBOX");
 	if (cfg->queue_retry_min == 0 ||
 	    cfg->queue_retry_min > cfg->queue_retry_max)
 		config_error(errors, cfg->path, 0, "[queue] retry_min must be "

@@ -63,6 +63,7 @@ struct config {
 	uint64_t	 command_timeout;	/* seconds */
 	uint64_t	 data_timeout;		/* seconds */
 	uint64_t	 greeting_delay_ms;
+	uint64_t	 pop3_timeout;		/* seconds */
 
 	/* [tls] */
 	char		*tls_cert;
@@ -78,6 +79,10 @@ struct config {
 
 	/* [dns] */
 	char		*dns_resolver;
+
+	/* [dmarc] what a failing message gets when its domain says reject */
+	char		*dmarc_reject_action;	/* reject|quarantine|none */
+	char		*dmarc_quarantine_folder;	/* "Junk", "INBOX" */
 
 	/* [delivery] */
 	uint64_t	 delivery_port;		/* 25; tests use another */

@@ -33,6 +33,25 @@
 /* RFC 5321 4.5.3.2.5/6: 3 minutes per data block; we use the same 5 min. */
 #define SMTP_DATA_TIMEOUT_DEFAULT	300
 
+/*
+ * RFC 2449 4: a POP3 command line is at most 255 octets with its CRLF
+ * (RFC 1939 3 said 47). The first line of a response stays within 512.
+ */
+#define POP3_CMD_LINE_MAX	255
+#define POP3_REPLY_LINE_MAX	512
+/*
+ * Our own, liberal like RFC 4954 4 for SMTP: AUTH lines, SASL responses
+ * and PASS lines carry credentials that may not fit in 255 octets (RFC
+ * 5034 4 asks clients to stay within it, not all do).
+ */
+#define POP3_AUTH_LINE_MAX	12288
+/* RFC 1939 7: a unique-id is 1 to 70 octets in 0x21-0x7E. */
+#define POP3_UID_MAX		70
+/* RFC 1939 3: the autologout timer is at least 10 minutes. */
+#define POP3_TIMEOUT_DEFAULT	600
+/* Our own: octets of a message file read and converted at a time (RETR). */
+#define POP3_CHUNK		(64 * 1024)
+
 /* Our own: errors in one session before we hang up (421). */
 #define SMTP_ERRORS_MAX_DEFAULT		10
 /* Our own: default size limit on a message, like Postfix's 25M-ish. */

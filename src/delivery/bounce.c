@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "delivery/mta_int.h"
+#include "dkim/dkim_store.h"
 #include "directory/directory.h"
 #include "queue/commit.h"
 #include "queue/queue_file.h"
@@ -29,7 +30,7 @@
 #define BOUNCE_HEADERS_MAX (64 * 1024)
 
 struct bounce_wait {
-	void	(*done)(void *);
+	void	(*done)(void *, int);
 	void	*arg;
 	char	 qid[ID_LEN + 1];
 };
@@ -174,7 +175,7 @@ bounce_committed(void *arg, int error)
 		    log_qs(strerror(error)));
 	else
 		log_info("event=bounce qid=%s", w->qid);
-	w->done(w->arg);
+	w->done(w->arg, error);
 	free(w);
 }
 
@@ -215,17 +216,17 @@ bounce_route(struct mta *mta, const struct queue_env *env,
 
 void
 bounce_send(struct mta *mta, const struct queue_env *env,
-    void (*done)(void *), void *arg)
+    void (*done)(void *, int), void *arg)
 {
 	struct commit_msg msg = { 0 };
 	struct bounce_wait *w;
 	char dir[PATH_MAX], bqid[ID_LEN + 1];
-	struct buf text;
+	struct buf text, sig;
 
 	if (env->from[0] == '\0' || env->auth[0] == '\0') {
 		log_info("event=bounce-suppressed qid=%s reason=%s", env->qid,
 		    env->from[0] ? "unauthenticated-sender" : "null-sender");
-		done(arg);
+		done(arg, 0);
 		return;
 	}
 	buf_init(&text, BUF_NOCAP);
@@ -233,14 +234,27 @@ bounce_send(struct mta *mta, const struct queue_env *env,
 		log_err("event=bounce-failed qid=%s error=\"cannot build\"",
 		    env->qid);
 		buf_release(&text);
-		done(arg);
+		done(arg, EINVAL);
 		return;
 	}
+	/* Reports are signed like user mail (RFC 6376; DMARC alignment). */
+	buf_init(&sig, 64 * 1024);
+	if (dkim_store_sign_mem(server_dkim(mta->srv), mta_hostname(mta),
+	    buf_data(&text), buf_len(&text), &sig) == 0)
+		msg.headers = buf_detach(&sig, &msg.headers_len);
+	buf_release(&sig);
 	snprintf(dir, sizeof(dir), "%s/queue/tmp", mta_data_dir(mta));
 	msg.spool = spool_new(dir);
-	if (spool_write(msg.spool, buf_data(&text), buf_len(&text)) == -1)
+	if (spool_write(msg.spool, buf_data(&text), buf_len(&text)) == -1) {
+		int saved = errno;
+
 		log_err("event=bounce-failed qid=%s error=%s", env->qid,
-		    log_qs(strerror(errno)));
+		    log_qs(strerror(saved)));
+		buf_release(&text);
+		commit_msg_release(&msg);
+		done(arg, saved);
+		return;
+	}
 	buf_release(&text);
 	msg.return_path = xstrdup("");
 	util_random_id(bqid);

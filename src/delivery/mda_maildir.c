@@ -73,15 +73,23 @@ mda_host_part(const char *hostname, char *out, size_t size)
 
 int
 mda_maildir_open(struct durable_file *f, const char *data_dir,
-    const char *mailbox, const char *hostname)
+    const char *mailbox, const char *folder, const char *hostname)
 {
 	char maildir[PATH_MAX], host[256];
 	struct timespec ts;
+	size_t len;
 	int n;
 
 	durable_init(f);
 	if (mda_maildir_path(data_dir, mailbox, maildir, sizeof(maildir))
 	    == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* Maildir++: a folder is a Maildir named ".<name>" in the inbox. */
+	len = strlen(maildir);
+	if (folder != NULL && snprintf(maildir + len, sizeof(maildir) - len,
+	    "/%s", folder) >= (int)(sizeof(maildir) - len)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

@@ -34,8 +34,9 @@ int mda_maildir_create(const char *maildir);
  */
 size_t mda_maildir_cleanup(const char *data_dir);
 
+/* folder: NULL for the inbox, or a Maildir++ folder such as ".Junk". */
 int mda_maildir_open(struct durable_file *f, const char *data_dir,
-    const char *mailbox, const char *hostname);
+    const char *mailbox, const char *folder, const char *hostname);
 int mda_maildir_write(struct durable_file *f, const char *return_path,
     const char *delivered_to, const char *headers, size_t headers_len,
     struct spool *sp);

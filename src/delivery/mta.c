@@ -159,6 +159,7 @@ mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
 	cstr_copy(io->data_dir, sizeof(io->data_dir), mta_data_dir(mta));
 	if (!remove) {
 		io->env = e->env;
+		io->env.alloc = e->env.nrcpts;
 		io->env.rcpts = xreallocarray(NULL, e->env.nrcpts,
 		    sizeof(*e->env.rcpts));
 		memcpy(io->env.rcpts, e->env.rcpts,
@@ -169,16 +170,19 @@ mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
 	workq_submit(server_workq(mta->srv), mta_io_work, mta_io_done, io);
 }
 
-/* The report is durable (or was not needed): the entry can go. */
+/*
+ * The report is durable (or was not needed): the entry can go. If it
+ * could not be stored, the entry stays and the next tick tries again.
+ */
 static void
-mta_bounce_done(void *arg)
+mta_bounce_done(void *arg, int error)
 {
 	struct mta_io *io = arg;
 	struct mta_entry *e = mta_entry_find(io->mta, io->qid);
 
 	if (e != NULL) {
 		e->saving = false;
-		if (!server_stopping(io->mta->srv))
+		if (error == 0 && !server_stopping(io->mta->srv))
 			mta_io_start(io->mta, e, true);
 	}
 	free(io);
@@ -441,10 +445,12 @@ mta_schedule(struct mta *mta)
 		return;
 	for (e = mta->entries; e; e = next) {
 		next = e->next;
-		if (!e->saving && !e->doomed)
-			mta_schedule_entry(mta, e, now);
-		else if (e->doomed)
+		/* Done already (e.g. loaded after a crash before removal). */
+		if (e->doomed || (!e->saving && !e->inflight &&
+		    mta_entry_complete(e)))
 			mta_entry_settle(mta, e);
+		else if (!e->saving)
+			mta_schedule_entry(mta, e, now);
 	}
 	for (d = mta->dests; d; d = d->next)
 		mta_dest_run(d);
@@ -462,10 +468,9 @@ mta_on_tick(evutil_socket_t fd, short what, void *arg)
 static void
 mta_load_one(void *arg, struct queue_env *env)
 {
-	struct mta_entry *e = mta_entry_new(arg, env);
-
-	/* Entries already final (a crash before removal) finish now. */
-	e->dirty = false;
+	/* Entries already final (a crash before removal) finish at the
+	 * first tick, like any other. */
+	mta_entry_new(arg, env);
 }
 
 static SSL_CTX *

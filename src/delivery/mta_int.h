@@ -125,11 +125,12 @@ void mta_session_abort_all(struct mta *mta);
 
 /*
  * bounce.c: a delivery status notification for the failed recipients of
- * env, to its sender, made durable like any message; done(arg) is called
- * once it is (or at once when no report is sent: null sender, or a
- * sender who did not authenticate, whose address may be forged).
+ * env, to its sender, made durable like any message; done(arg, 0) is
+ * called once it is (or at once when no report is sent: null sender, or
+ * a sender who did not authenticate, whose address may be forged), and
+ * done(arg, errno) when it could not be stored.
  */
 void bounce_send(struct mta *mta, const struct queue_env *env,
-    void (*done)(void *), void *arg);
+    void (*done)(void *arg, int error), void *arg);
 
 #endif

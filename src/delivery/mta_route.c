@@ -45,7 +45,8 @@ mta_route_fail(struct mta_dest *d, bool permanent, const char *fmt, ...)
 	d->route_permanent = permanent;
 	d->route_state = MTA_ROUTE_FAILED;
 	log_info("event=route-failed domain=%s permanent=%s error=%s",
-	    d->domain, permanent ? "yes" : "no", log_qs(d->route_error));
+	    log_qs(d->domain), permanent ? "yes" : "no",
+	    log_qs(d->route_error));
 	mta_dest_run(d);
 }
 
@@ -188,7 +189,7 @@ mta_route_assemble(struct mta_dest *d)
 	d->route_state = MTA_ROUTE_READY;
 	d->route_time = time(NULL);
 	log_debug("event=route domain=%s mx=%zu addrs=%zu first=%s",
-	    d->domain, d->nmx, d->naddrs, d->addrs[0].ip);
+	    log_qs(d->domain), d->nmx, d->naddrs, d->addrs[0].ip);
 	mta_dest_run(d);
 }
 

@@ -203,7 +203,7 @@ static void
 mta_session_retry_plain(struct mta_session *ms)
 {
 	log_info("event=mta-tls-failed sid=%s host=%s ip=%s", ms->id,
-	    mta_here(ms)->host, mta_here(ms)->ip);
+	    log_qs(mta_here(ms)->host), mta_here(ms)->ip);
 	conn_free(&ms->conn);
 	ms->no_tls = true;
 	mta_session_connect(ms);
@@ -228,8 +228,8 @@ mta_session_failed(struct mta_session *ms, const char *why)
 
 	cstr_copy(ms->error, sizeof(ms->error), why);
 	log_info("event=mta-fail sid=%s domain=%s host=%s ip=%s error=%s",
-	    ms->id, ms->dest->domain, mta_here(ms)->host, mta_here(ms)->ip,
-	    log_qs(why));
+	    ms->id, log_qs(ms->dest->domain), log_qs(mta_here(ms)->host),
+	    mta_here(ms)->ip, log_qs(why));
 	if (ms->job) {
 		for (i = 0; i < ms->job->nrcpts; i++)
 			mta_job_result(ms->mta, ms->job, i, 451, "4.4.2", why);
@@ -262,7 +262,7 @@ mta_session_connect(struct mta_session *ms)
 	mta_set_timeout(ms, (unsigned)server_config(ms->mta->srv)->
 	    delivery_connect_timeout);
 	log_debug("event=mta-connect sid=%s domain=%s host=%s ip=%s", ms->id,
-	    ms->dest->domain, a->host, a->ip);
+	    log_qs(ms->dest->domain), log_qs(a->host), a->ip);
 }
 
 void
@@ -514,7 +514,7 @@ mta_on_auth(struct mta_session *ms, char *err, size_t errsize)
 	}
 	mta_describe(ms, "AUTH", err, errsize);
 	log_err("event=relay-auth-failed host=%s error=%s",
-	    mta_here(ms)->host, log_qs(err));
+	    log_qs(mta_here(ms)->host), log_qs(err));
 	mta_session_failed(ms, err);
 }
 
@@ -698,9 +698,11 @@ mta_on_tls(struct mta_session *ms)
 {
 	ms->tls_verified = conn_tls_verified(ms->conn);
 	log_info("event=mta-tls sid=%s host=%s ip=%s version=%s cipher=%s "
-	    "verified=%s", ms->id, mta_here(ms)->host, mta_here(ms)->ip,
+	    "verified=%s", ms->id, log_qs(mta_here(ms)->host), mta_here(ms)->ip,
 	    conn_tls_version(ms->conn), conn_tls_cipher(ms->conn),
 	    ms->tls_verified ? "yes" : "no");
+	/* Backpressure reaches through TLS to the socket (large messages). */
+	conn_want_drain(ms->conn);
 	/* Credentials go to the smarthost: its certificate must verify. */
 	if (mta_is_relay(ms->mta) && !ms->tls_verified &&
 	    server_config(ms->mta->srv)->relay_tls_verify) {

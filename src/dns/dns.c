@@ -75,13 +75,16 @@ dns_fwd_spec(const char *resolver, char *out, size_t size)
 
 /*
  * libunbound answers some special-use names itself (RFC 6761: .test, the
- * reverse zones of 127/8 and ::1). We ask the configured resolver instead:
+ * reverse zones of 127/8, ::1 and private networks). We ask the configured
+ * resolver instead:
  * it knows best, and tests serve .test there. These options exist only in
  * config-file form, so the file is an anonymous memory file.
  */
 static const char dns_ub_conf[] =
     "server:\n"
     "  do-not-query-localhost: no\n"
+    "  unblock-lan-zones: yes\n"
+    "  insecure-lan-zones: yes\n"
     "  local-zone: \"test.\" nodefault\n"
     "  local-zone: \"127.in-addr.arpa.\" nodefault\n"
     "  local-zone: \"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."

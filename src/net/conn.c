@@ -34,7 +34,7 @@ struct conn {
 	bool			 handshaking;
 	bool			 connecting;
 	bool			 failed;	/* connect() refused at once */
-	bool			 want_drain;	/* a client: report drains */
+	bool			 want_drain;	/* report CONN_EV_DRAINED */
 	unsigned		 close_polls;
 	unsigned		 timeout;
 };
@@ -328,6 +328,18 @@ size_t
 conn_output_len(struct conn *c)
 {
 	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void
+conn_want_drain(struct conn *c)
+{
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+
+	c->want_drain = true;
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_WRITE_LOW, 0);
+	/* The TLS filter stops feeding the socket's buffer at this mark. */
+	if (under)
+		bufferevent_setwatermark(under, EV_WRITE, 0, CONN_WRITE_LOW);
 }
 
 void

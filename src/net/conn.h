@@ -75,6 +75,13 @@ void conn_write(struct conn *c, const void *p, size_t len);
 void conn_printf(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 size_t conn_output_len(struct conn *c);
+/*
+ * Reports CONN_EV_DRAINED on a server connection too, for a writer that
+ * streams (POP3 RETR): write while conn_output_len() < CONN_WRITE_LOW,
+ * then wait. Under TLS it also caps what the TLS layer queues below, so
+ * the whole stream never piles up there; call it again after a TLS start.
+ */
+void conn_want_drain(struct conn *c);
 
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);

@@ -57,6 +57,7 @@ commit_msg_release(struct commit_msg *msg)
 
 	spool_free(&msg->spool);
 	XFREE(&msg->headers);
+	XFREE(&msg->folder);
 	XFREE(&msg->return_path);
 	for (i = 0; i < msg->nmailboxes; i++)
 		free(msg->mailboxes[i]);
@@ -98,7 +99,7 @@ commit_write_job(struct commit *c, struct commit_job *job)
 		durable_init(&job->files[i]);
 	for (i = 0; i < m->nmailboxes && !job->error; i++)
 		if (mda_maildir_open(&job->files[i], c->data_dir,
-		    m->mailboxes[i], c->hostname) == -1 ||
+		    m->mailboxes[i], m->folder, c->hostname) == -1 ||
 		    mda_maildir_write(&job->files[i], m->return_path,
 		    m->mailboxes[i], m->headers, m->headers_len,
 		    m->spool) == -1)
@@ -270,7 +271,7 @@ commit_new(struct event_base *base, const char *data_dir,
 }
 
 void
-commit_free(struct commit **cp)
+commit_free(struct commit **cp, struct commit_stats *stats_r)
 {
 	struct commit *c = *cp;
 
@@ -282,6 +283,8 @@ commit_free(struct commit **cp)
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
 	commit_reap(c);
+	if (stats_r)
+		*stats_r = c->stats;
 	event_free(c->ev);
 	close(c->efd);
 	pthread_mutex_destroy(&c->lock);

@@ -31,6 +31,13 @@ struct commit_job;
 
 struct queue_env;
 
+/* Counters for logs and the benchmark: batches and fsync calls made. */
+struct commit_stats {
+	unsigned long	 batches;
+	unsigned long	 messages;
+	unsigned long	 fsyncs;
+};
+
 /* What to make durable. Everything here belongs to the job. */
 struct commit_msg {
 	char		*headers;	/* ours (Received...), CRLF, first */
@@ -39,6 +46,7 @@ struct commit_msg {
 	char		*return_path;	/* envelope sender, "" for <> */
 	char		**mailboxes;	/* local users' addresses */
 	size_t		 nmailboxes;
+	char		*folder;	/* Maildir++ folder (".Junk") or NULL */
 	struct queue_env *queue;	/* remote recipients, or NULL */
 };
 
@@ -47,8 +55,11 @@ typedef void (*commit_done_fn)(void *arg, int error);
 
 struct commit *commit_new(struct event_base *base, const char *data_dir,
     const char *hostname);
-/* Waits for the jobs in flight, runs their callbacks, stops the thread. */
-void commit_free(struct commit **c);
+/*
+ * Waits for the jobs in flight, runs their callbacks, stops the thread;
+ * the final counters go to stats_r when it is not NULL.
+ */
+void commit_free(struct commit **c, struct commit_stats *stats_r);
 
 /* Takes ownership of msg's contents (and clears msg). */
 struct commit_job *commit_submit(struct commit *c, struct commit_msg *msg,
@@ -64,12 +75,7 @@ void commit_forget(struct commit_job *job);
 size_t commit_in_flight(const struct commit *c);
 void commit_msg_release(struct commit_msg *msg);
 
-/* Counters for logs and the benchmark: batches and fsync calls made. */
-struct commit_stats {
-	unsigned long	 batches;
-	unsigned long	 messages;
-	unsigned long	 fsyncs;
-};
+
 void commit_get_stats(struct commit *c, struct commit_stats *out);
 
 #endif

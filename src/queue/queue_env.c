@@ -36,8 +36,11 @@ queue_env_add_rcpt(struct queue_env *env, const char *addr, time_t next_try)
 {
 	struct queue_rcpt *r;
 
-	env->rcpts = xreallocarray(env->rcpts, env->nrcpts + 1,
-	    sizeof(*env->rcpts));
+	if (env->nrcpts == env->alloc) {
+		env->alloc = env->alloc ? env->alloc * 2 : 4;
+		env->rcpts = xreallocarray(env->rcpts, env->alloc,
+		    sizeof(*env->rcpts));
+	}
 	r = &env->rcpts[env->nrcpts++];
 	memset(r, 0, sizeof(*r));
 	cstr_copy(r->addr, sizeof(r->addr), addr);

@@ -61,6 +61,7 @@ struct queue_env {
 	unsigned		 flags;
 	struct queue_rcpt	*rcpts;
 	size_t			 nrcpts;
+	size_t			 alloc;		/* room in rcpts */
 };
 
 void queue_env_init(struct queue_env *env);

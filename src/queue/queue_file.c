@@ -132,6 +132,11 @@ queue_clean_orphans(const char *data_dir)
 		    (int)(len - 4), e->d_name) >= (int)sizeof(path) ||
 		    access(path, F_OK) == 0)
 			continue;
+		/* An unreadable envelope was kept aside: keep its message. */
+		if (snprintf(path, sizeof(path), "%s/%.*s.env.bad", dir,
+		    (int)(len - 4), e->d_name) < (int)sizeof(path) &&
+		    access(path, F_OK) == 0)
+			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
 		    (int)sizeof(path) && unlink(path) == 0)
 			n++;

@@ -144,3 +144,20 @@ spool_read(struct spool *sp, size_t off, char *dst, size_t len)
 	} while (n < 0 && errno == EINTR);
 	return n;
 }
+
+int
+spool_overwrite(struct spool *sp, size_t off, const void *p, size_t len)
+{
+	ssize_t n;
+
+	if (off > sp->size || len > sp->size - off)
+		return -1;
+	if (sp->fd == -1) {
+		memcpy(sp->mem.data + off, p, len);
+		return 0;
+	}
+	do {
+		n = pwrite(sp->fd, p, len, (off_t)off);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
+}

@@ -29,6 +29,9 @@ size_t spool_size(const struct spool *sp);
 void spool_reset(struct spool *sp);
 /* Reads up to len bytes at off into dst: the count, 0 at the end, or -1. */
 ssize_t spool_read(struct spool *sp, size_t off, char *dst, size_t len);
+/* Overwrites len bytes at off (same length: never grows). 0 or -1. */
+int spool_overwrite(struct spool *sp, size_t off, const void *p,
+    size_t len);
 /* The whole content when it is in memory, else NULL. */
 const char *spool_mem(const struct spool *sp);
 

@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "core/workq.h"
 #include "delivery/mda_maildir.h"
+#include "dkim/dkim_store.h"
 #include "delivery/mta.h"
 #include "directory/directory.h"
 #include "dns/dns.h"
@@ -84,6 +85,12 @@ struct dns *
 server_dns(struct server *srv)
 {
 	return srv->dns;
+}
+
+const struct dkim_store *
+server_dkim(const struct server *srv)
+{
+	return srv->dkim;
 }
 
 const char *
@@ -218,6 +225,10 @@ server_run(struct config *cfg)
 	srv->dns = dns_new(srv->base, cfg->dns_resolver, &errors);
 	if (srv->dns == NULL)
 		fatal("DNS: %s", buf_cstr(&errors));
+	srv->dkim = dkim_store_load(cfg->data_dir, &errors);
+	if (buf_len(&errors))
+		log_err("event=dkim-key-error errors=%s",
+		    log_qs(buf_cstr(&errors)));
 	buf_release(&errors);
 	server_make_dummy_hash(srv);
 	server_cleanup_leftovers(cfg);
@@ -230,8 +241,9 @@ server_run(struct config *cfg)
 	server_signals_init(srv);
 	server_write_pidfile(srv);
 	log_info("event=start version=%s hostname=%s domains=%zu users=%zu "
-	    "data_dir=%s", FACTEUR_VERSION, cfg->hostname, cfg->ndomains,
-	    directory_user_count(srv->dir), log_qs(cfg->data_dir));
+	    "dkim_keys=%zu data_dir=%s", FACTEUR_VERSION, cfg->hostname,
+	    cfg->ndomains, directory_user_count(srv->dir),
+	    dkim_store_count(srv->dkim), log_qs(cfg->data_dir));
 	event_base_dispatch(srv->base);
 	server_shutdown(srv);
 	return 0;

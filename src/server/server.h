@@ -21,6 +21,7 @@ struct directory;
 struct commit;
 struct workq;
 struct dns;
+struct dkim_store;
 struct event_base;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -44,6 +45,8 @@ SSL_CTX *server_tls_ctx(struct server *srv);
 struct workq *server_workq(struct server *srv);
 /* The asynchronous resolver ([dns] resolver), shared by every module. */
 struct dns *server_dns(struct server *srv);
+/* DKIM signing keys (data_dir/dkim), reloaded on SIGHUP. */
+const struct dkim_store *server_dkim(const struct server *srv);
 /* A real hash of a random password: unknown users cost the same time. */
 const char *server_dummy_hash(const struct server *srv);
 bool server_stopping(const struct server *srv);

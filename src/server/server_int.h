@@ -16,6 +16,7 @@ struct workq;
 struct mta;
 struct control;
 struct dns;
+struct dkim_store;
 
 struct server_listener {
 	struct server_listener	*next;
@@ -33,6 +34,7 @@ struct server {
 	struct mta		*mta;		/* outbound delivery */
 	struct control		*control;	/* the CLI's socket */
 	struct dns		*dns;		/* libunbound, async */
+	struct dkim_store	*dkim;		/* signing keys */
 	char			*dummy_hash;	/* for unknown users */
 	struct event_base	*base;
 	SSL_CTX			*tls;

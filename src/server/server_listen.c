@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "pop3/pop3.h"
 #include "server/server_int.h"
 #include "smtp/smtp.h"
 
@@ -101,7 +102,10 @@ server_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
-	smtp_session_start(srv, fd, l->kind, sa, (socklen_t)salen);
+	if (l->kind == LISTEN_POP3 || l->kind == LISTEN_POP3S)
+		pop3_session_start(srv, fd, l->kind, sa, (socklen_t)salen);
+	else
+		smtp_session_start(srv, fd, l->kind, sa, (socklen_t)salen);
 }
 
 static void
@@ -146,18 +150,10 @@ server_listen_all(struct server *srv)
 	const struct config *cfg = srv->cfg;
 	size_t k, i;
 
-	for (k = 0; k < LISTEN_KIND_COUNT; k++) {
-		if (cfg->listen[k].count && (k == LISTEN_POP3 ||
-		    k == LISTEN_POP3S)) {
-			log_warn("event=listener-unavailable listener=%s "
-			    "reason=\"POP3 is not implemented yet\"",
-			    listener_name((enum listener_kind)k));
-			continue;
-		}
+	for (k = 0; k < LISTEN_KIND_COUNT; k++)
 		for (i = 0; i < cfg->listen[k].count; i++)
 			server_listen_one(srv, (enum listener_kind)k,
 			    &cfg->listen[k].addrs[i]);
-	}
 }
 
 void

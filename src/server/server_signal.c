@@ -19,6 +19,7 @@
 #include "core/workq.h"
 #include "delivery/mta.h"
 #include "directory/directory.h"
+#include "dkim/dkim_store.h"
 #include "dns/dns.h"
 #include "queue/commit.h"
 #include "server/control.h"
@@ -60,6 +61,21 @@ server_reload_tls(struct server *srv)
 	buf_release(&errors);
 }
 
+/* New keys apply to the next message; a bad key file keeps the old set. */
+static void
+server_reload_dkim(struct server *srv)
+{
+	struct buf errors;
+
+	buf_init(&errors, 64 * 1024);
+	dkim_store_free(&srv->dkim);
+	srv->dkim = dkim_store_load(srv->cfg->data_dir, &errors);
+	if (buf_len(&errors))
+		log_err("event=dkim-key-error errors=%s",
+		    log_qs(buf_cstr(&errors)));
+	buf_release(&errors);
+}
+
 static void
 server_reload(struct server *srv)
 {
@@ -79,19 +95,29 @@ server_reload(struct server *srv)
 	}
 	buf_release(&errors);
 	if (server_listen_changed(srv->cfg, cfg) ||
-	    strcmp(srv->cfg->data_dir, cfg->data_dir) != 0)
-		log_warn("event=reload-partial reason=\"listeners and data_dir "
-		    "change only at restart\"");
-	/* Listeners and data_dir stay as they are until a restart. */
+	    strcmp(srv->cfg->data_dir, cfg->data_dir) != 0 ||
+	    strcmp(srv->cfg->hostname, cfg->hostname) != 0 ||
+	    (srv->cfg->dns_resolver == NULL) != (cfg->dns_resolver == NULL) ||
+	    (cfg->dns_resolver && strcmp(srv->cfg->dns_resolver,
+	    cfg->dns_resolver) != 0))
+		log_warn("event=reload-partial reason=\"listeners, data_dir, "
+		    "hostname and [dns] resolver change only at restart\"");
+	/* Listeners, data_dir, hostname, resolver: kept until a restart. */
 	memcpy(cfg->listen, srv->cfg->listen, sizeof(cfg->listen));
 	free(cfg->data_dir);
 	cfg->data_dir = xstrdup(srv->cfg->data_dir);
+	free(cfg->hostname);
+	cfg->hostname = xstrdup(srv->cfg->hostname);
+	free(cfg->dns_resolver);
+	cfg->dns_resolver = srv->cfg->dns_resolver ?
+	    xstrdup(srv->cfg->dns_resolver) : NULL;
 	config_free(&srv->cfg);
 	srv->cfg = cfg;
 	directory_free(&srv->dir);
 	srv->dir = dir;
 	server_reload_tls(srv);
 	mta_reload(srv->mta);
+	server_reload_dkim(srv);
 	log_set_level((enum log_level)cfg->log_level);
 	log_info("event=reload users=%zu domains=%zu",
 	    directory_user_count(dir), cfg->ndomains);
@@ -162,11 +188,11 @@ server_shutdown(struct server *srv)
 	/* Every message handed over is made durable before we go. */
 	control_free(&srv->control);
 	mta_stop(srv->mta);
-	commit_get_stats(srv->commit, &st);
-	commit_free(&srv->commit);
+	commit_free(&srv->commit, &st);
 	workq_free(&srv->workq);
 	mta_free(&srv->mta);
 	dns_free(&srv->dns);
+	dkim_store_free(&srv->dkim);
 	tls_ctx_free(&srv->tls);
 	free(srv->dummy_hash);
 	log_info("event=stop clients_left=%zu batches=%lu messages=%lu "

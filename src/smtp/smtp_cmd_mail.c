@@ -116,5 +116,6 @@ smtp_cmd_mail(struct smtp_session *s, struct str args)
 	    "size=%llu user=%s", s->client.ip, s->tx.qid,
 	    log_qs(s->tx.mail_from), (unsigned long long)s->tx.declared_size,
 	    s->auth_user[0] ? log_qs(s->auth_user) : "-");
+	smtp_check_spf(s);	/* SPF starts now, while the data comes */
 	smtp_reply(s, 250, "2.1.0", "Ok");
 }

@@ -81,6 +81,7 @@ struct smtp_tx {
 	uint64_t	 bdat_left;
 	bool		 bdat_last;
 	uint64_t	 size;		/* message octets received */
+	struct smtp_check *check;	/* message authentication */
 };
 
 struct smtp_session {
@@ -95,6 +96,7 @@ struct smtp_session {
 	enum smtp_input	 input;
 	char		 helo[SMTP_DOMAIN_MAX + 1];
 	bool		 esmtp;
+	bool		 checking;	/* smtp_check.c at work, input paused */
 	bool		 peer_eof;	/* client half-closed during a commit */
 	bool		 peer_gone;	/* connection broken during a commit */
 	unsigned	 errors;
@@ -112,6 +114,8 @@ struct smtp_session {
 
 /* smtp_session.c */
 void smtp_session_free(struct smtp_session *s);
+/* Waiting for a check or a commit: the session must outlive its client. */
+bool smtp_busy(const struct smtp_session *s);
 void smtp_close(struct smtp_session *s);
 void smtp_error(struct smtp_session *s);
 bool smtp_input_pending(struct smtp_session *s);
@@ -156,6 +160,15 @@ void smtp_auth_cleanup(struct smtp_session *s);
 bool smtp_policy_mail(struct smtp_session *s, const struct smtp_addr *from);
 /* End of content: loop detection, and From: ownership when authed. */
 bool smtp_policy_content(struct smtp_session *s);
+
+/* smtp_check.c: SPF/DKIM/DMARC on inbound mail, DKIM signing outbound. */
+struct smtp_check;
+bool smtp_check_wanted(const struct smtp_session *s);
+void smtp_check_spf(struct smtp_session *s);
+bool smtp_check_begin(struct smtp_session *s);
+void smtp_check_free(struct smtp_check **chk);
+/* smtp_tx.c: after the checks; ok false means already refused. */
+void smtp_tx_checked(struct smtp_session *s, bool ok, const char *folder);
 
 /* smtp_cmd_data.c: the DATA and BDAT input modes. */
 void smtp_data_input(struct smtp_session *s);

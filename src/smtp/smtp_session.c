@@ -61,12 +61,20 @@ smtp_session_free(struct smtp_session *s)
 	free(s);
 }
 
+bool
+smtp_busy(const struct smtp_session *s)
+{
+	return s->job != NULL || s->checking;
+}
+
 void
 smtp_close(struct smtp_session *s)
 {
 	if (s->state == SMTP_STATE_CLOSING)
 		return;
 	s->state = SMTP_STATE_CLOSING;
+	if (s->greet_timer)
+		evtimer_del(s->greet_timer);	/* no 220 after a 421 */
 	conn_shutdown(s->conn);
 }
 
@@ -113,7 +121,7 @@ smtp_stop(struct server_client *cl)
 {
 	struct smtp_session *s = (struct smtp_session *)cl;
 
-	if (s->job != NULL || s->state == SMTP_STATE_CLOSING)
+	if (smtp_busy(s) || s->state == SMTP_STATE_CLOSING)
 		return;		/* replies after its commit, then closes */
 	smtp_reply(s, 421, "4.3.2", "%s Service shutting down, try again "
 	    "later", server_config(s->srv)->hostname);
@@ -199,7 +207,7 @@ smtp_on_conn(void *arg, enum conn_event ev)
 		smtp_close(s);
 		break;
 	case CONN_EV_EOF:
-		if (s->job != NULL) {
+		if (smtp_busy(s)) {
 			/* Reply after the commit, then read what is left. */
 			s->peer_eof = true;
 			break;
@@ -210,7 +218,7 @@ smtp_on_conn(void *arg, enum conn_event ev)
 		if (!conn_is_tls(s->conn) && conn_tls_version(s->conn))
 			log_sess(LOG_LEVEL_INFO, s->id, "event=tls-failed ip=%s",
 			    s->client.ip);
-		if (s->job != NULL) {
+		if (smtp_busy(s)) {
 			/* Nobody to reply to: free when the commit is done. */
 			s->peer_gone = true;
 			break;
@@ -218,7 +226,7 @@ smtp_on_conn(void *arg, enum conn_event ev)
 		smtp_session_free(s);
 		break;
 	case CONN_EV_CLOSED:
-		if (s->job == NULL)
+		if (!smtp_busy(s))
 			smtp_session_free(s);
 		break;
 	case CONN_EV_CONNECTED:

@@ -24,6 +24,8 @@ smtp_tx_reset(struct smtp_session *s)
 {
 	size_t i;
 
+	/* First: a check may hold the spool (it frees it if so). */
+	smtp_check_free(&s->tx.check);
 	for (i = 0; i < s->tx.nrcpts; i++)
 		dir_result_free(&s->tx.rcpts[i].targets);
 	free(s->tx.rcpts);
@@ -238,34 +240,59 @@ smtp_tx_log_deliveries(struct smtp_session *s, const struct commit_msg *msg)
 		    s->tx.qid, log_qs(msg->queue->rcpts[i].addr));
 }
 
-/*
- * End of DATA or BDAT LAST: refuse the content, or hand it over to the
- * commit thread and wait (input paused) for it to be durable.
- */
-void
-smtp_tx_finish(struct smtp_session *s)
+/* Hands the message to the commit thread; input waits for the 250. */
+static void
+smtp_tx_commit(struct smtp_session *s, const char *folder)
 {
 	struct commit_msg msg = { 0 };
 
-	s->input = SMTP_INPUT_LINE;
-	conn_set_timeout(s->conn,
-	    (unsigned)server_config(s->srv)->command_timeout);
-	if (smtp_tx_refuse_content(s)) {
-		smtp_tx_reset(s);
-		s->state = SMTP_STATE_HELO;
-		return;
-	}
-	if (!smtp_policy_content(s)) {
-		smtp_tx_reset(s);
-		s->state = SMTP_STATE_HELO;
-		return;
-	}
 	smtp_tx_targets(s, &msg);
 	smtp_tx_log_deliveries(s, &msg);
 	msg.spool = s->tx.spool;
 	s->tx.spool = NULL;
 	msg.headers = buf_detach(&s->tx.headers, &msg.headers_len);
 	msg.return_path = xstrdup(s->tx.mail_from);
+	msg.folder = folder ? xstrdup(folder) : NULL;
 	conn_pause(s->conn);
 	s->job = commit_submit(server_commit(s->srv), &msg, smtp_tx_done, s);
+}
+
+void
+smtp_tx_checked(struct smtp_session *s, bool ok, const char *folder)
+{
+	s->checking = false;
+	if (s->peer_gone) {
+		smtp_session_free(s);
+		return;
+	}
+	if (ok) {
+		smtp_tx_commit(s, folder);
+		return;
+	}
+	smtp_tx_reset(s);
+	s->state = SMTP_STATE_HELO;
+	conn_resume(s->conn);
+}
+
+/*
+ * End of DATA or BDAT LAST: refuse the content, or check it (SPF, DKIM,
+ * DMARC, signing: smtp_check.c) and hand it to the commit thread.
+ */
+void
+smtp_tx_finish(struct smtp_session *s)
+{
+	s->input = SMTP_INPUT_LINE;
+	conn_set_timeout(s->conn,
+	    (unsigned)server_config(s->srv)->command_timeout);
+	if (smtp_tx_refuse_content(s) || !smtp_policy_content(s)) {
+		smtp_tx_reset(s);
+		s->state = SMTP_STATE_HELO;
+		return;
+	}
+	/* Set first: the checks may be done before smtp_check_begin returns. */
+	s->checking = true;
+	if (smtp_check_begin(s))
+		return;
+	s->checking = false;
+	smtp_tx_commit(s, NULL);
 }

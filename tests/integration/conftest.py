@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+# Every server's [dns] resolver: a quiet dnsmasq on loopback (see the
+# null_dns fixture), else a closed loopback port. Never the real DNS.
+DEFAULT_RESOLVER = "127.0.0.1:9"
+
 BIN = os.environ.get("FACTEUR_BIN") or str(Path(__file__).resolve().parents[2] / "build" / "facteur")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
@@ -98,7 +102,7 @@ class Facteur:
             },
             "listen": {},
             "limits": {},
-            "dns": {"resolver": "127.0.0.1:9"},
+            "dns": {"resolver": DEFAULT_RESOLVER},
         }
         for kind, host in self.listen.items():
             h = f"[{host}]" if ":" in host else host
@@ -203,6 +207,22 @@ class Facteur:
     def sanitizer_errors(self):
         text = self.log()
         return [m for m in SANITIZER_MARKERS if m in text]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def null_dns(tmp_path_factory):
+    """A dnsmasq that knows nothing and says so at once: servers whose test
+    does not need DNS get quick NXDOMAIN/REFUSED answers (SPF none) rather
+    than waiting for a dead resolver to time out."""
+    global DEFAULT_RESOLVER
+    import shutil
+    if not shutil.which("dnsmasq"):
+        yield None
+        return
+    d = DnsServer(tmp_path_factory.mktemp("nulldns"))
+    DEFAULT_RESOLVER = d.resolver
+    yield d
+    d.stop()
 
 
 @pytest.fixture

@@ -39,9 +39,13 @@ def test_delivery_exact_content(server):
     lines, data = body_of(path)
     assert lines[0] == b"Return-Path: <s@remote.test>"
     assert lines[1] == b"Delivered-To: alice@example.test"
-    assert lines[2].startswith(b"Received: from client.remote.test ([127.0.0.1])")
-    # Our Received header is folded over continuation lines starting with a tab.
+    # Then our Authentication-Results: and Received:, folded with tabs.
+    assert lines[2].startswith(b"Authentication-Results: mail.example.test;")
     i = 3
+    while lines[i].startswith(b"\t"):
+        i += 1
+    assert lines[i].startswith(b"Received: from client.remote.test ([127.0.0.1])")
+    i += 1
     while lines[i].startswith(b"\t"):
         i += 1
     stored = b"\n".join(lines[i:])

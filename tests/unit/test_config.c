@@ -480,6 +480,7 @@ TEST(config_load_minimal_with_defaults)
 	CHECK_EQ_INT(cfg->command_timeout, 300);
 	CHECK_EQ_INT(cfg->data_timeout, 300);
 	CHECK_EQ_INT(cfg->greeting_delay_ms, 0);
+	CHECK_EQ_INT(cfg->pop3_timeout, POP3_TIMEOUT_DEFAULT);
 	CHECK(cfg->tls_cert == NULL && cfg->tls_key == NULL);
 	CHECK(cfg->path != NULL);
 	config_free(&cfg);
@@ -515,6 +516,7 @@ TEST(config_load_every_key)
 	    "command_timeout = 1m\n"
 	    "data_timeout = 1h\n"
 	    "greeting_delay = 2s\n"
+	    "pop3_timeout = 15m\n"
 	    "[tls]\n"
 	    "cert = /etc/ssl/cert.pem\n"
 	    "key = /etc/ssl/key.pem\n"
@@ -551,6 +553,7 @@ TEST(config_load_every_key)
 	CHECK_EQ_INT(cfg->command_timeout, 60);
 	CHECK_EQ_INT(cfg->data_timeout, 3600);
 	CHECK_EQ_INT(cfg->greeting_delay_ms, 2000);
+	CHECK_EQ_INT(cfg->pop3_timeout, 900);
 	CHECK_EQ_STR(cfg->tls_cert, "/etc/ssl/cert.pem");
 	CHECK_EQ_STR(cfg->tls_key, "/etc/ssl/key.pem");
 	CHECK_EQ_STR(cfg->dns_resolver, "127.0.0.1");
