@@ -347,13 +347,15 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture
-def submission(make_facteur):
+def submission(make_facteur, dns_server):
     """A started facteur with smtp, submission and submissions listeners,
     a self-signed certificate, users alice and bob (password
-    "password123"), and aliases."""
+    "password123"), and aliases. remote.test's MX (127.0.0.2:25) does not
+    answer, so mail for it waits in the queue."""
+    d = dns_server(mx=[("remote.test", "mx.remote.test", 10)], a=[("mx.remote.test", "127.0.0.2")])
     f = make_facteur(listen={"smtp": "127.0.0.1", "submission": "127.0.0.1",
                              "submissions": "127.0.0.1"},
-                     extra={"auth.failure_delay": "200ms"})
+                     extra={"auth.failure_delay": "200ms", "dns.resolver": d.resolver})
     f.add_user("alice@example.test")
     f.add_user("bob@example.test")
     f.set_aliases(

@@ -3,6 +3,7 @@
 Real TLS over loopback with Python's ssl, swaks and openssl s_client.
 """
 import base64
+import re
 import hashlib
 import shutil
 import smtplib
@@ -51,7 +52,7 @@ def test_starttls_login_send_local_and_remote(submission):
     [env] = queue_envs(f)
     text = env.read_text()
     assert "\nauth alice@example.test\n" in text
-    assert "\nrcpt pending 0 " in text and text.rstrip().endswith("friend@remote.test")
+    assert re.search(r"\nrcpt pending \d+ \d+ friend@remote.test\n", text), text
     msg = env.with_suffix(".msg").read_bytes()
     assert msg.startswith(b"Received: from client.test") and msg.endswith(MSG)
 
