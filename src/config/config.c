@@ -56,6 +56,8 @@ static const struct config_key config_keys[] = {
 	{ "server", "max_message_size", CT_SIZE, OFF(max_message_size),
 	    "25M", 1ull << 31 },
 	{ "server", "log_level", CT_LOGLEVEL, OFF(log_level), "info", 0 },
+	{ "server", "user", CT_STRING, OFF(user), NULL, 0 },
+	{ "server", "run_as_root", CT_BOOL, OFF(run_as_root), "no", 0 },
 
 	{ "listen", "smtp", CT_LISTEN, LISTEN_OFF(LISTEN_SMTP), NULL, 0 },
 	{ "listen", "submission", CT_LISTEN, LISTEN_OFF(LISTEN_SUBMISSION),

@@ -51,6 +51,8 @@ struct config {
 	char		*data_dir;
 	uint64_t	 max_message_size;
 	int		 log_level;	/* enum log_level */
+	char		*user;		/* drop privileges to this user */
+	bool		 run_as_root;	/* development only */
 
 	/* [listen] */
 	struct listen_set listen[LISTEN_KIND_COUNT];
