@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/buf.h"
+#include "core/priv.h"
 #include "core/dname.h"
 #include "core/fsutil.h"
 #include "dkim/dkim.h"
@@ -200,6 +201,11 @@ cli_dkim(const struct cli_args *a)
 	}
 	if ((cfg = cli_load_config(a)) == NULL)
 		return 1;
+	/* Files in data_dir belong to [server] user, never to root. */
+	if (priv_drop_for_cli(cfg) == -1) {
+		config_free(&cfg);
+		return 1;
+	}
 	r = strcmp(op, "keygen") == 0 ? cli_dkim_keygen(cfg, &k) :
 	    cli_dkim_show(cfg, a->argc == 2 ? a->argv[1] : NULL);
 	config_free(&cfg);

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/buf.h"
+#include "core/priv.h"
 #include "queue/queue_file.h"
 #include "queue/queue_store.h"
 #include "server/control.h"
@@ -189,6 +190,11 @@ cli_queue(const struct cli_args *a)
 		return cli_queue_usage();
 	if ((cfg = cli_load_config(a)) == NULL)
 		return 1;
+	/* Files in data_dir belong to [server] user, never to root. */
+	if (priv_drop_for_cli(cfg) == -1) {
+		config_free(&cfg);
+		return 1;
+	}
 	if (strcmp(op, "list") == 0) {
 		r = cli_queue_list(cfg);
 	} else if (strcmp(op, "show") == 0) {

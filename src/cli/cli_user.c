@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/buf.h"
+#include "core/priv.h"
 #include "core/fsutil.h"
 #include "delivery/mda_maildir.h"
 #include "directory/directory.h"
@@ -319,6 +320,11 @@ cli_user(const struct cli_args *a)
 	}
 	if ((cfg = cli_load_config(a)) == NULL)
 		return 1;
+	/* Files in data_dir belong to [server] user, never to root. */
+	if (priv_drop_for_cli(cfg) == -1) {
+		config_free(&cfg);
+		return 1;
+	}
 	r = cli_user_run(cfg, op, list ? NULL : a->argv[1]);
 	config_free(&cfg);
 	return r;

@@ -17,6 +17,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/map.h"
+#include "core/priv.h"
 #include "core/util.h"
 #include "core/workq.h"
 #include "delivery/mda_maildir.h"
@@ -206,14 +207,33 @@ server_make_dummy_hash(struct server *srv)
 	srv->dummy_hash = xstrdup(hash);
 }
 
+/* Root is needed up to here (ports, keys); from here on, never again. */
+static void
+server_drop_privileges(const struct config *cfg, const struct priv_user *u)
+{
+	long changed = priv_own_data_dir(cfg->data_dir, u);
+
+	if (changed == -1)
+		fatal("cannot give %s to %s: %s", cfg->data_dir, u->name,
+		    strerror(errno));
+	priv_drop(u);
+	log_info("event=privileges-dropped user=%s uid=%ld chowned=%ld",
+	    u->name, (long)u->uid, changed);
+}
+
 int
 server_run(struct config *cfg)
 {
 	struct server *srv = server_new(cfg);
+	struct priv_user user;
 	struct buf errors;
+	const char *why;
+	bool drop;
 
 	log_set_level((enum log_level)cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
+	if (priv_plan(cfg, &user, &drop, &why) == -1)
+		fatal("%s", why);
 	server_prepare_data_dir(cfg);
 	buf_init(&errors, 64 * 1024);
 	srv->dir = directory_load(cfg, &errors);
@@ -231,8 +251,10 @@ server_run(struct config *cfg)
 		    log_qs(buf_cstr(&errors)));
 	buf_release(&errors);
 	server_make_dummy_hash(srv);
-	server_cleanup_leftovers(cfg);
 	server_listen_all(srv);
+	if (drop)
+		server_drop_privileges(cfg, &user);
+	server_cleanup_leftovers(cfg);
 	srv->commit = commit_new(srv->base, cfg->data_dir, cfg->hostname);
 	srv->workq = workq_new(srv->base, 2);
 	srv->mta = mta_new(srv);

@@ -99,6 +99,8 @@ class Facteur:
                 "data_dir": str(self.data_dir),
                 "max_message_size": "1M",
                 "log_level": "debug",
+                # CI runs as root; test_privileges.py covers the drop.
+                "run_as_root": "yes",
             },
             "listen": {},
             "limits": {},
