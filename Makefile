@@ -6,6 +6,7 @@
 #   make SANITIZE=1 ...  the same with ASan+UBSan, in build/san/
 #   make CC=clang ...    any C17 compiler
 #   make fuzz            libFuzzer harnesses (clang), each run FUZZ_SECONDS
+#   make bench           facteur vs Postfix benchmark (root, ~10 min): bench/RESULTS.md
 
 VERSION := 0.1.0
 CC      ?= cc
@@ -36,7 +37,7 @@ TOBJS   := $(LIBSRCS:%.c=$(BUILD)/tobj/%.o)
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(BUILD)/unit-tests
 
-.PHONY: all deps run test unit integration clean fuzz lint size-report
+.PHONY: all deps run test unit integration clean fuzz lint size-report bench
 
 all: $(BUILD)/facteur
 
@@ -73,6 +74,9 @@ test: deps all $(UNITBIN)
 
 fuzz:
 	@$(MAKE) -f fuzz/Makefile run
+
+bench: all
+	@bench/run
 
 lint:
 	@tools/lint

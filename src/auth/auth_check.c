@@ -8,6 +8,7 @@
 #include "auth/auth_check.h"
 #include "auth/auth_passwd.h"
 #include "auth/auth_sasl.h"
+#include "auth/ban.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -24,6 +25,7 @@ struct auth_check {
 	char			 service[16];
 	bool			 exists;
 	bool			 ok;
+	bool			 banned;
 	bool			 cancelled;
 	struct workq_job	*job;
 	struct event		*timer;
@@ -45,8 +47,9 @@ auth_check_work(void *arg)
 {
 	struct auth_check *chk = arg;
 
-	chk->ok = auth_passwd_verify(chk->creds.password, chk->hash) &&
-	    chk->exists;
+	/* A banned client gets no answer from the hash: no free guesses. */
+	chk->ok = !chk->banned && auth_passwd_verify(chk->creds.password,
+	    chk->hash) && chk->exists;
 	explicit_bzero(chk->creds.password, sizeof(chk->creds.password));
 }
 
@@ -63,7 +66,7 @@ auth_check_report(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	chk->done(chk->arg, chk->ok, chk->creds.user);
+	chk->done(chk->arg, chk->ok, chk->creds.user, chk->banned);
 	auth_check_free(chk);
 }
 
@@ -71,20 +74,35 @@ static void
 auth_check_verified(void *arg)
 {
 	struct auth_check *chk = arg;
+	struct ban_table *bans = server_bans(chk->srv);
 	uint64_t ms = server_config(chk->srv)->auth_failure_delay_ms;
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv;
 
 	chk->job = NULL;
 	ascii_lower_inplace(chk->creds.user, strlen(chk->creds.user));
-	log_sess(LOG_LEVEL_INFO, chk->sid, "event=%s ip=%s user=%s "
-	    "service=%s", chk->ok ? "auth-ok" : "auth-fail", chk->ip,
-	    log_qs(chk->creds.user), chk->service);
+	/* Banned while the hash was being checked: that guess is void. */
+	if (!chk->banned && ban_check(bans, chk->ip, NULL)) {
+		chk->banned = true;
+		chk->ok = false;
+	}
 	if (chk->ok) {
+		log_sess(LOG_LEVEL_INFO, chk->sid, "event=auth-ok ip=%s user=%s "
+		    "service=%s", chk->ip, log_qs(chk->creds.user),
+		    chk->service);
+		ban_succeeded(bans, chk->ip, chk->creds.user);
 		auth_check_report(-1, 0, chk);
 		return;
 	}
+	if (ban_failed(bans, chk->ip, chk->creds.user))
+		chk->banned = true;
+	ms = ban_delay_ms(bans, chk->ip, chk->creds.user, ms);
+	log_sess(LOG_LEVEL_INFO, chk->sid, "event=auth-fail ip=%s user=%s "
+	    "service=%s delay_ms=%llu%s", chk->ip, log_qs(chk->creds.user),
+	    chk->service, (unsigned long long)ms,
+	    chk->banned ? " banned=yes" : "");
 	/* The same delay whether or not the user exists. */
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	chk->timer = evtimer_new(server_base(chk->srv), auth_check_report,
 	    chk);
 	evtimer_add(chk->timer, &tv);
@@ -110,6 +128,7 @@ auth_check_start(struct server *srv, const char *sid, const char *ip,
 	cstr_copy(chk->service, sizeof(chk->service), service);
 	chk->done = done;
 	chk->arg = arg;
+	chk->banned = ban_check(server_bans(srv), ip, NULL);
 	chk->job = workq_submit(server_workq(srv), auth_check_work,
 	    auth_check_verified, chk);
 	return chk;

@@ -36,6 +36,14 @@ static const struct cli_verb cli_verbs[] = {
 	    "rsa|ed25519] | dkim show [DOMAIN]",
 	    "make a DKIM signing key / print the TXT records to publish" },
 	{ "spf", cli_spf, "spf IP SENDER [HELO]", "the SPF check (RFC 7208)" },
+	{ "ban", cli_ban, "ban list | ban add IP [--for DURATION] | ban del IP",
+	    "the running server's brute-force bans" },
+	{ "setup", cli_setup, "setup DOMAIN [--hostname H] [--user ADDRESS]",
+	    "config, keys, first user, unit, DNS records (also --ip, --root)" },
+	{ "dns", cli_dns, "dns [DOMAIN] [--ip IP]...",
+	    "print every DNS record the domains need, ready to paste" },
+	{ "doctor", cli_doctor, "doctor [DOMAIN] [--ip IP]...",
+	    "check DNS, certificate and listeners live; exit 1 on a problem" },
 	{ "help", cli_help, "help", "this list" },
 };
 

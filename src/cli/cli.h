@@ -9,6 +9,7 @@
 #define FACTEUR_CLI_H
 
 struct config;
+struct evp_pkey_st;
 
 /* The verb's arguments with -c/--config taken out. */
 struct cli_args {
@@ -30,8 +31,20 @@ int cli_user(const struct cli_args *a);
 int cli_queue(const struct cli_args *a);
 int cli_spf(const struct cli_args *a);
 int cli_dkim(const struct cli_args *a);
+int cli_ban(const struct cli_args *a);
+int cli_setup(const struct cli_args *a);
+int cli_dns(const struct cli_args *a);
+int cli_doctor(const struct cli_args *a);
 /* Prints a DKIM TXT record in zone-file syntax, split into strings. */
 void cli_dkim_print_record(const char *selector, const char *domain,
     const char *record);
+/* Writes a new private key file (0600, never over an existing one). */
+int cli_dkim_write_key(const char *path, struct evp_pkey_st *pkey);
+/*
+ * Adds a mailbox user with this password and creates its Maildir, as
+ * `facteur user add` does. 0, 1 if the user exists, -1 (error printed).
+ */
+int cli_user_add(const struct config *cfg, const char *address,
+    const char *password);
 
 #endif

@@ -42,7 +42,7 @@ cli_dkim_print_record(const char *selector, const char *domain,
 	printf(" )\n");
 }
 
-static int
+int
 cli_dkim_write_key(const char *path, EVP_PKEY *pkey)
 {
 	BIO *bio = BIO_new(BIO_s_mem());

@@ -55,19 +55,24 @@ cli_spf_timeout(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(st->base);
 }
 
+/* Built in typed locals and copied: no aliasing through casts. */
 static int
 cli_spf_ip(const char *text, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
 
 	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, text, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		memcpy(ss, &sin, sizeof(sin));
 		return 0;
 	}
-	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
+	if (inet_pton(AF_INET6, text, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		memcpy(ss, &sin6, sizeof(sin6));
 		return 0;
 	}
 	return -1;

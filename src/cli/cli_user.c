@@ -192,12 +192,36 @@ cli_users_save(struct cli_users *u, long off, size_t len, const char *repl)
 	return r;
 }
 
+/* Saves address with a hash of password; a new user gets a Maildir. */
+static int
+cli_user_store(const struct config *cfg, struct cli_users *u,
+    const char *address, const char *password, bool create)
+{
+	char hash[512], line[SMTP_ADDR_TEXT_MAX + 520], maildir[PATH_MAX];
+	size_t len = 0;
+	long off = cli_users_find(u, address, &len);
+
+	if (auth_passwd_hash(password, hash, sizeof(hash)) == -1) {
+		fprintf(stderr, "facteur: cannot hash the password\n");
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%s:%s\n", address, hash);
+	if (cli_users_save(u, off, len, line) == -1)
+		return -1;
+	if (create && (mda_maildir_path(cfg->data_dir, address, maildir,
+	    sizeof(maildir)) == -1 || mda_maildir_create(maildir) == -1)) {
+		fprintf(stderr, "facteur: cannot create the Maildir of %s: "
+		    "%s\n", address, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cli_user_set(const struct config *cfg, struct cli_users *u,
     const char *address, bool create)
 {
-	char password[PASSWORD_MAX], hash[512], line[SMTP_ADDR_TEXT_MAX + 520];
-	char maildir[PATH_MAX];
+	char password[PASSWORD_MAX];
 	size_t len = 0;
 	long off = cli_users_find(u, address, &len);
 	int r;
@@ -212,25 +236,34 @@ cli_user_set(const struct config *cfg, struct cli_users *u,
 		return 1;
 	}
 	r = cli_get_password(password, sizeof(password));
-	if (r == 0 && auth_passwd_hash(password, hash, sizeof(hash)) == -1) {
-		fprintf(stderr, "facteur: cannot hash the password\n");
-		r = -1;
-	}
+	if (r == 0)
+		r = cli_user_store(cfg, u, address, password, create);
 	explicit_bzero(password, sizeof(password));
 	if (r == -1)
 		return 1;
-	snprintf(line, sizeof(line), "%s:%s\n", address, hash);
-	if (cli_users_save(u, off, len, line) == -1)
-		return 1;
-	if (create && (mda_maildir_path(cfg->data_dir, address, maildir,
-	    sizeof(maildir)) == -1 || mda_maildir_create(maildir) == -1)) {
-		fprintf(stderr, "facteur: cannot create the Maildir of %s: "
-		    "%s\n", address, strerror(errno));
-		return 1;
-	}
 	printf("%s %s\n", create ? "added" : "changed the password of",
 	    address);
 	return 0;
+}
+
+int
+cli_user_add(const struct config *cfg, const char *arg, const char *password)
+{
+	char address[SMTP_ADDR_TEXT_MAX];
+	struct cli_users u;
+	size_t len;
+	int r;
+
+	if (cli_user_address(cfg, arg, address, sizeof(address)) == -1)
+		return -1;
+	if (cli_users_open(&u, cfg) == -1)
+		r = -1;
+	else if (cli_users_find(&u, address, &len) >= 0)
+		r = 1;
+	else
+		r = cli_user_store(cfg, &u, address, password, true);
+	cli_users_close(&u);
+	return r;
 }
 
 static int

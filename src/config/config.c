@@ -35,6 +35,9 @@ enum config_type {
 	CT_LISTEN,
 	CT_LOGLEVEL,
 	CT_BOOL,
+	CT_DURATIONS,	/* a list, into ban_times */
+	CT_CIDRS,	/* a list, into ban_allow */
+	CT_ZONES,	/* a list of domain names */
 };
 
 struct config_key {
@@ -82,6 +85,30 @@ static const struct config_key config_keys[] = {
 	    60000 },
 	{ "limits", "pop3_timeout", CT_SECONDS, OFF(pop3_timeout), "10m",
 	    86400 },
+
+	{ "limits", "connections_per_minute", CT_UINT,
+	    OFF(connections_per_minute), "120", 1000000 },
+	{ "limits", "max_unknown_recipients", CT_UINT,
+	    OFF(max_unknown_recipients), "5", 100000 },
+	{ "limits", "user_messages_per_minute", CT_UINT,
+	    OFF(user_messages_per_minute), "60", 1000000 },
+	{ "limits", "user_recipients_per_minute", CT_UINT,
+	    OFF(user_recipients_per_minute), "300", 1000000 },
+
+	{ "bans", "max_failures", CT_UINT, OFF(ban_max_failures), "5", 64 },
+	{ "bans", "window", CT_SECONDS, OFF(ban_window), "10m", 7 * 86400 },
+	{ "bans", "ban_times", CT_DURATIONS, OFF(ban_times), "15m 1h 1d 1w",
+	    0 },
+	{ "bans", "allowlist", CT_CIDRS, OFF(ban_allow), "", 0 },
+	{ "bans", "action", CT_STRING, OFF(ban_action), "reply", 0 },
+	{ "bans", "trust_period", CT_SECONDS, OFF(ban_trust_period), "30d",
+	    365 * 86400 },
+	{ "bans", "account_failures", CT_UINT, OFF(ban_account_failures),
+	    "10", 100000 },
+	{ "bans", "max_delay", CT_MILLIS, OFF(ban_max_delay_ms), "30s",
+	    60000 },
+
+	{ "dnsbl", "zones", CT_ZONES, OFF(dnsbl_zones), "", 0 },
 
 	{ "tls", "cert", CT_PATH, OFF(tls_cert), NULL, 0 },
 	{ "tls", "key", CT_PATH, OFF(tls_key), NULL, 0 },
@@ -368,6 +395,70 @@ config_set_number(const struct config_key *k, uint64_t *dst, const char *v)
 }
 
 static const char *
+config_set_durations(struct config *cfg, const char *v)
+{
+	struct str cur = str_cstr(v), word;
+	char one[32];
+	size_t n = 0;
+
+	while (str_skip_ws(&cur), cur.len) {
+		if (n == ARRAY_LEN(cfg->ban_times) ||
+		    !str_take_word(&cur, &word, sizeof(one) - 1) ||
+		    str_copy(one, sizeof(one), word) == -1 ||
+		    config_parse_duration(one, &cfg->ban_times[n]) == -1 ||
+		    cfg->ban_times[n] == 0)
+			return "expected up to 8 durations, e.g. 15m 1h 1d";
+		n++;
+	}
+	if (n == 0)
+		return "at least one duration is required";
+	cfg->nban_times = n;
+	return NULL;
+}
+
+static const char *
+config_set_cidrs(struct config *cfg, const char *v)
+{
+	struct str cur = str_cstr(v), word;
+	size_t n = 0;
+
+	while (str_skip_ws(&cur), cur.len) {
+		if (n == ARRAY_LEN(cfg->ban_allow) ||
+		    !str_take_word(&cur, &word, 64) ||
+		    cidr_parse(word.p, word.len, &cfg->ban_allow[n]) == -1)
+			return "expected up to 32 networks, e.g. 192.0.2.0/24 "
+			    "2001:db8::/32";
+		n++;
+	}
+	cfg->nban_allow = n;
+	return NULL;
+}
+
+static const char *
+config_set_zones(char ***dst, const char *v)
+{
+	struct str cur = str_cstr(v), word;
+	char **list = NULL;
+	size_t n = 0, i;
+
+	while (str_skip_ws(&cur), cur.len) {
+		if (n == 8 || !str_take_word(&cur, &word, SMTP_DOMAIN_MAX) ||
+		    !dname_valid(word.p, word.len, 0)) {
+			for (i = 0; i < n; i++)
+				free(list[i]);
+			free(list);
+			return "expected up to 8 DNS zone names";
+		}
+		list = xreallocarray(list, n + 2, sizeof(*list));
+		list[n++] = xmemdup0(word.p, word.len);
+		list[n] = NULL;
+	}
+	config_free_domains(dst);
+	*dst = list;
+	return NULL;
+}
+
+static const char *
 config_set_bool(bool *dst, const char *v)
 {
 	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
@@ -423,6 +514,12 @@ config_set(struct config *cfg, const struct config_key *k, const char *v)
 		return config_set_loglevel(dst, v);
 	case CT_BOOL:
 		return config_set_bool(dst, v);
+	case CT_DURATIONS:
+		return config_set_durations(cfg, v);
+	case CT_CIDRS:
+		return config_set_cidrs(cfg, v);
+	case CT_ZONES:
+		return config_set_zones(dst, v);
 	default:
 		return config_set_number(k, dst, v);
 	}
@@ -600,6 +697,10 @@ config_validate(struct config *cfg, struct buf *errors,
 		    "[relay] user needs [relay] host");
 	if (cfg->delivery_port == 0 || cfg->relay_port == 0)
 		config_error(errors, cfg->path, 0, "a port cannot be 0");
+	if (strcmp(cfg->ban_action, "reply") != 0 &&
+	    strcmp(cfg->ban_action, "close") != 0)
+		config_error(errors, cfg->path, 0, "[bans] action must be reply "
+		    "(421 at connect) or close (silent)");
 	if (strcmp(cfg->dmarc_reject_action, "reject") != 0 &&
 	    strcmp(cfg->dmarc_reject_action, "quarantine") != 0 &&
 	    strcmp(cfg->dmarc_reject_action, "none") != 0)
@@ -669,6 +770,7 @@ config_free(struct config **cfgp)
 			free(*(char **)((char *)cfg + k->offset));
 	}
 	config_free_domains(&cfg->domains);
+	config_free_domains(&cfg->dnsbl_zones);
 	free(cfg->path);
 	XFREE(cfgp);
 }

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "core/buf.h"
+#include "core/cidr.h"
 #include "core/limits.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/facteur/facteur.conf"
@@ -70,6 +71,26 @@ struct config {
 	/* [tls] */
 	char		*tls_cert;
 	char		*tls_key;
+
+	uint64_t	 connections_per_minute;	/* per IP, 0: no limit */
+	uint64_t	 max_unknown_recipients;	/* per session */
+	uint64_t	 user_messages_per_minute;	/* authenticated */
+	uint64_t	 user_recipients_per_minute;
+
+	/* [bans] brute-force protection */
+	uint64_t	 ban_max_failures;
+	uint64_t	 ban_window;		/* seconds */
+	uint64_t	 ban_times[8];		/* seconds, per repeat offence */
+	size_t		 nban_times;
+	struct cidr	 ban_allow[32];		/* never banned */
+	size_t		 nban_allow;
+	char		*ban_action;		/* reply | close */
+	uint64_t	 ban_trust_period;	/* seconds */
+	uint64_t	 ban_account_failures;
+	uint64_t	 ban_max_delay_ms;
+
+	/* [dnsbl] */
+	char		**dnsbl_zones;		/* NULL-terminated, may be NULL */
 
 	/* [auth] */
 	bool		 auth_on_mx;		/* offer AUTH on smtp too */

@@ -81,7 +81,7 @@ pop3_check_creds(struct pop3_session *s)
 }
 
 static void
-pop3_auth_done(void *arg, bool ok, const char *user)
+pop3_auth_done(void *arg, bool ok, const char *user, bool banned)
 {
 	struct pop3_session *s = arg;
 
@@ -93,6 +93,11 @@ pop3_auth_done(void *arg, bool ok, const char *user)
 		s->auth_failures++;
 		/* RFC 3206 5 with AUTH-RESP-CODE: a credentials problem. */
 		pop3_err(s, "AUTH", "Authentication failed");
+		if (banned) {
+			/* auth/ban.h: this client may not try any more. */
+			pop3_close(s);
+			return;
+		}
 		pop3_error(s);
 		conn_resume(s->conn);
 		return;

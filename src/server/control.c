@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "auth/ban.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "delivery/mta.h"
@@ -104,6 +105,39 @@ control_queue_delete(struct control *ctl, struct str args, struct buf *out)
 	(void)r;
 }
 
+static void
+control_ban(struct control *ctl, struct str verb, struct str args,
+    struct buf *out)
+{
+	struct str ip, secs;
+	char text[64];
+	uint64_t n = 0;
+	int r = 0;
+
+	if (str_eq(verb, STR_LIT("ban-list"))) {
+		ban_list(ctl->srv->bans, out);
+		return;
+	}
+	if (!str_take_word(&args, &ip, sizeof(text) - 1) ||
+	    str_copy(text, sizeof(text), ip) == -1) {
+		r = buf_adds(out, "error an IP address is needed\n");
+	} else if (str_eq(verb, STR_LIT("ban-add"))) {
+		str_skip_ws(&args);
+		if (!str_take_word(&args, &secs, 20) ||
+		    str_to_u64(secs, 10ull * 365 * 86400, &n) == -1 || n == 0 ||
+		    ban_add(ctl->srv->bans, text, n) == -1)
+			r = buf_adds(out, "error expected: ban-add IP SECONDS\n");
+		else
+			r = buf_addf(out, "ok %s banned for %llu s\n", text,
+			    (unsigned long long)n);
+	} else if (ban_del(ctl->srv->bans, text) == -1) {
+		r = buf_addf(out, "error %s is not banned\n", text);
+	} else {
+		r = buf_addf(out, "ok %s unbanned\n", text);
+	}
+	(void)r;
+}
+
 /* One request line to its answer. */
 static void
 control_dispatch(struct control *ctl, struct str line, struct buf *out)
@@ -122,6 +156,11 @@ control_dispatch(struct control *ctl, struct str line, struct buf *out)
 	} else if (str_eq(verb, STR_LIT("queue-delete"))) {
 		str_skip_ws(&line);
 		control_queue_delete(ctl, line, out);
+	} else if (str_eq(verb, STR_LIT("ban-list")) ||
+	    str_eq(verb, STR_LIT("ban-add")) ||
+	    str_eq(verb, STR_LIT("ban-del"))) {
+		str_skip_ws(&line);
+		control_ban(ctl, verb, line, out);
 	} else {
 		r = buf_addf(out, "error unknown request %.*s\n",
 		    (int)verb.len, verb.p);

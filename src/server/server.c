@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "auth/auth_passwd.h"
+#include "auth/ban.h"
+#include "auth/rate.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/map.h"
@@ -86,6 +88,24 @@ struct dns *
 server_dns(struct server *srv)
 {
 	return srv->dns;
+}
+
+struct ban_table *
+server_bans(struct server *srv)
+{
+	return srv->bans;
+}
+
+struct rate_table *
+server_user_messages(struct server *srv)
+{
+	return srv->msg_rate;
+}
+
+struct rate_table *
+server_user_recipients(struct server *srv)
+{
+	return srv->rcpt_rate;
 }
 
 const struct dkim_store *
@@ -257,6 +277,10 @@ server_run(struct config *cfg)
 	server_cleanup_leftovers(cfg);
 	srv->commit = commit_new(srv->base, cfg->data_dir, cfg->hostname);
 	srv->workq = workq_new(srv->base, 2);
+	srv->bans = ban_new(cfg, srv->workq);
+	srv->conn_rate = rate_new(60);
+	srv->msg_rate = rate_new(60);
+	srv->rcpt_rate = rate_new(60);
 	srv->mta = mta_new(srv);
 	commit_set_queue_hook(srv->commit, server_on_queued, srv->mta);
 	srv->control = control_new(srv);

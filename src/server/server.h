@@ -21,6 +21,8 @@ struct directory;
 struct commit;
 struct workq;
 struct dns;
+struct ban_table;
+struct rate_table;
 struct dkim_store;
 struct event_base;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -45,6 +47,11 @@ SSL_CTX *server_tls_ctx(struct server *srv);
 struct workq *server_workq(struct server *srv);
 /* The asynchronous resolver ([dns] resolver), shared by every module. */
 struct dns *server_dns(struct server *srv);
+/* Brute-force bans (auth/ban.h). */
+struct ban_table *server_bans(struct server *srv);
+/* Per-minute counters: messages and recipients of authenticated users. */
+struct rate_table *server_user_messages(struct server *srv);
+struct rate_table *server_user_recipients(struct server *srv);
 /* DKIM signing keys (data_dir/dkim), reloaded on SIGHUP. */
 const struct dkim_store *server_dkim(const struct server *srv);
 /* A real hash of a random password: unknown users cost the same time. */

@@ -17,6 +17,8 @@ struct mta;
 struct control;
 struct dns;
 struct dkim_store;
+struct ban_table;
+struct rate_table;
 
 struct server_listener {
 	struct server_listener	*next;
@@ -35,6 +37,10 @@ struct server {
 	struct control		*control;	/* the CLI's socket */
 	struct dns		*dns;		/* libunbound, async */
 	struct dkim_store	*dkim;		/* signing keys */
+	struct ban_table	*bans;
+	struct rate_table	*conn_rate;	/* connections per client */
+	struct rate_table	*msg_rate;	/* messages per user */
+	struct rate_table	*rcpt_rate;	/* recipients per user */
 	char			*dummy_hash;	/* for unknown users */
 	struct event_base	*base;
 	SSL_CTX			*tls;

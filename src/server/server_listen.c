@@ -16,6 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth/ban.h"
+#include "auth/rate.h"
+#include "core/cidr.h"
 #include "core/log.h"
 #include "pop3/pop3.h"
 #include "server/server_int.h"
@@ -72,6 +75,40 @@ server_refuse_fd(int fd, const char *hostname, const char *why)
 	close(fd);
 }
 
+/*
+ * A banned client is refused on every listener: with 421 where a plain
+ * text reply makes sense ([bans] action = reply), or by closing (implicit
+ * TLS listeners, or action = close).
+ */
+static bool
+server_refuse_banned(struct server *srv, struct server_listener *l, int fd,
+    const char *ip)
+{
+	time_t until;
+	bool tls = l->kind == LISTEN_SUBMISSIONS || l->kind == LISTEN_POP3S;
+	bool pop3 = l->kind == LISTEN_POP3;
+
+	if (!ban_check(srv->bans, ip, &until))
+		return false;
+	log_info("event=ban-refused ip=%s listener=%s until=%lld", ip,
+	    l->text, (long long)until);
+	if (tls || strcmp(srv->cfg->ban_action, "close") == 0) {
+		close(fd);
+	} else if (pop3) {
+		static const char msg[] = "-ERR [SYS/TEMP] your address is "
+		    "temporarily blocked\r\n";
+
+		if (write(fd, msg, sizeof(msg) - 1) < 0) {
+			/* gone already */
+		}
+		close(fd);
+	} else {
+		server_refuse_fd(fd, srv->cfg->hostname, "Your address is "
+		    "temporarily blocked");
+	}
+	return true;
+}
+
 static void
 server_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -79,7 +116,7 @@ server_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct server_listener *l = arg;
 	struct server *srv = l->srv;
 	const struct config *cfg = srv->cfg;
-	char ip[64];
+	char ip[64], key[80];
 
 	(void)lev;
 	server_ip_text(sa, ip, sizeof(ip));
@@ -92,6 +129,16 @@ server_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		    "reason=too-many-connections", ip, l->text);
 		server_refuse_fd(fd, cfg->hostname, "Too many connections, "
 		    "try again later");
+		return;
+	}
+	if (server_refuse_banned(srv, l, fd, ip))
+		return;
+	if (cidr_client_key(ip, key, sizeof(key)) == 0 &&
+	    !rate_take(srv->conn_rate, key, 1, cfg->connections_per_minute)) {
+		log_info("event=refuse-connection ip=%s listener=%s "
+		    "reason=connection-rate", ip, l->text);
+		server_refuse_fd(fd, cfg->hostname, "Too many connections per "
+		    "minute from your address, try again later");
 		return;
 	}
 	if (server_clients_from(srv, ip) >= cfg->max_connections_per_ip) {

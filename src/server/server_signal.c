@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "auth/ban.h"
+#include "auth/rate.h"
 #include "core/log.h"
 #include "core/map.h"
 #include "core/util.h"
@@ -118,6 +120,7 @@ server_reload(struct server *srv)
 	server_reload_tls(srv);
 	mta_reload(srv->mta);
 	server_reload_dkim(srv);
+	ban_reconfigure(srv->bans, cfg);
 	log_set_level((enum log_level)cfg->log_level);
 	log_info("event=reload users=%zu domains=%zu",
 	    directory_user_count(dir), cfg->ndomains);
@@ -188,9 +191,14 @@ server_shutdown(struct server *srv)
 	/* Every message handed over is made durable before we go. */
 	control_free(&srv->control);
 	mta_stop(srv->mta);
+	ban_close(srv->bans);
 	commit_free(&srv->commit, &st);
 	workq_free(&srv->workq);
 	mta_free(&srv->mta);
+	ban_free(&srv->bans);
+	rate_free(&srv->conn_rate);
+	rate_free(&srv->msg_rate);
+	rate_free(&srv->rcpt_rate);
 	dns_free(&srv->dns);
 	dkim_store_free(&srv->dkim);
 	tls_ctx_free(&srv->tls);

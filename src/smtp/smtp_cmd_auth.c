@@ -75,7 +75,7 @@ smtp_auth_cleanup(struct smtp_session *s)
 }
 
 static void
-smtp_auth_done(void *arg, bool ok, const char *user)
+smtp_auth_done(void *arg, bool ok, const char *user, bool banned)
 {
 	struct smtp_session *s = arg;
 
@@ -88,6 +88,14 @@ smtp_auth_done(void *arg, bool ok, const char *user)
 		s->auth_failures++;
 		smtp_reply(s, 535, "5.7.8", "Authentication credentials "
 		    "invalid");
+		if (banned) {
+			/* auth/ban.h: this client may not try any more. */
+			smtp_reply(s, 421, "4.7.0", "%s Your address is "
+			    "temporarily blocked", server_config(s->srv)->
+			    hostname);
+			smtp_close(s);
+			return;
+		}
 		smtp_error(s);
 	}
 	conn_resume(s->conn);

@@ -4,6 +4,7 @@
  */
 #include "core/common.h"
 
+#include "auth/rate.h"
 #include "core/log.h"
 #include "smtp/smtp_int.h"
 
@@ -86,7 +87,15 @@ smtp_check_mail(struct smtp_session *s, struct str args,
 		    "address requires SMTPUTF8");
 		return false;
 	}
-	return smtp_policy_mail(s, addr);
+	if (!smtp_policy_mail(s, addr))
+		return false;
+	if (s->auth_user[0] && !rate_take(server_user_messages(s->srv),
+	    s->auth_user, 1, server_config(s->srv)->user_messages_per_minute)) {
+		smtp_refuse(s, "rate-limit", 451, "4.7.1", "Too many messages "
+		    "per minute for %s, try again later", s->auth_user);
+		return false;
+	}
+	return true;
 }
 
 void

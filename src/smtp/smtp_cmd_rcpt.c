@@ -10,6 +10,7 @@
  */
 #include "core/common.h"
 
+#include "auth/rate.h"
 #include "core/log.h"
 #include "smtp/smtp_int.h"
 
@@ -64,6 +65,14 @@ smtp_check_rcpt(struct smtp_session *s, struct str args,
 		    "Unsupported RCPT parameters");
 		return false;
 	}
+	if (s->auth_user[0] && !rate_take(server_user_recipients(s->srv),
+	    s->auth_user, 1, cfg->user_recipients_per_minute)) {
+		/* A stolen account cannot spray: [limits] per minute. */
+		smtp_refuse(s, "rate-limit", 451, "4.7.1", "Too many "
+		    "recipients per minute for %s, try again later",
+		    s->auth_user);
+		return false;
+	}
 	if (s->tx.nrcpts >= cfg->max_recipients) {
 		/* RFC 5321 4.5.3.1.10: 452, the client sends the rest later. */
 		smtp_refuse(s, "too-many-recipients", 452, "4.5.3",
@@ -103,6 +112,15 @@ smtp_resolve_rcpt(struct smtp_session *s, struct smtp_addr *addr,
 	}
 	smtp_refuse(s, "unknown-user", 550, "5.1.1", "<%s@%s>: Recipient "
 	    "address rejected: user unknown", addr->local, domain);
+	/* Guessing addresses (directory harvesting): hang up on it. */
+	if (cfg->max_unknown_recipients && ++s->unknown_rcpts >=
+	    cfg->max_unknown_recipients && s->state != SMTP_STATE_CLOSING) {
+		log_sess(LOG_LEVEL_INFO, s->id, "event=harvest ip=%s "
+		    "unknown=%u", s->client.ip, s->unknown_rcpts);
+		smtp_reply(s, 421, "4.7.0", "%s Error: too many unknown "
+		    "recipients", cfg->hostname);
+		smtp_close(s);
+	}
 	return false;
 }
 

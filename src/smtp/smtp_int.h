@@ -100,8 +100,11 @@ struct smtp_session {
 	bool		 peer_eof;	/* client half-closed during a commit */
 	bool		 peer_gone;	/* connection broken during a commit */
 	unsigned	 errors;
+	unsigned	 unknown_rcpts;	/* harvesting guard */
 	unsigned	 messages;
 	struct event	*greet_timer;
+	bool		 greet_delayed;	/* the greeting delay still runs */
+	struct smtp_dnsbl *dnsbl;
 	struct commit_job *job;		/* a commit in flight */
 	struct smtp_tx	 tx;
 	/* Authentication (smtp_cmd_auth.c). */
@@ -160,6 +163,16 @@ void smtp_auth_cleanup(struct smtp_session *s);
 bool smtp_policy_mail(struct smtp_session *s, const struct smtp_addr *from);
 /* End of content: loop detection, and From: ownership when authed. */
 bool smtp_policy_content(struct smtp_session *s);
+
+/* smtp_session.c: greet once the delay and the blocklists are done. */
+void smtp_greet_ready(struct smtp_session *s);
+
+/* smtp_dnsbl.c */
+struct smtp_dnsbl;
+void smtp_dnsbl_start(struct smtp_session *s);
+bool smtp_dnsbl_pending(const struct smtp_session *s);
+const char *smtp_dnsbl_listed(const struct smtp_session *s);
+void smtp_dnsbl_free(struct smtp_session *s);
 
 /* smtp_check.c: SPF/DKIM/DMARC on inbound mail, DKIM signing outbound. */
 struct smtp_check;

@@ -50,6 +50,7 @@ smtp_session_free(struct smtp_session *s)
 	if (s->job)
 		commit_forget(s->job);	/* the mail is still delivered */
 	smtp_auth_cleanup(s);
+	smtp_dnsbl_free(s);
 	smtp_tx_reset(s);
 	buf_release(&s->tx.headers);
 	if (s->greet_timer)
@@ -107,12 +108,32 @@ smtp_greet(struct smtp_session *s)
 	    server_config(s->srv)->hostname);
 }
 
+void
+smtp_greet_ready(struct smtp_session *s)
+{
+	const char *zone;
+
+	if (s->state != SMTP_STATE_GREETING || s->greet_delayed ||
+	    smtp_dnsbl_pending(s))
+		return;
+	if ((zone = smtp_dnsbl_listed(s)) != NULL) {
+		smtp_refuse(s, "dnsbl", 554, "5.7.1", "Service unavailable; "
+		    "client [%s] blocked using %s", s->client.ip, zone);
+		smtp_close(s);
+		return;
+	}
+	smtp_greet(s);
+}
+
 static void
 smtp_on_greet_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct smtp_session *s = arg;
+
 	(void)fd;
 	(void)what;
-	smtp_greet(arg);
+	s->greet_delayed = false;
+	smtp_greet_ready(s);
 }
 
 /* The session's client went away or must go: say why, once. */
@@ -177,16 +198,19 @@ smtp_session_start(struct server *srv, int fd, enum listener_kind kind,
 		smtp_session_free(s);
 		return;
 	}
-	if (cfg->greeting_delay_ms == 0 || kind != LISTEN_SMTP) {
-		smtp_greet(s);
-		return;
-	}
 	/* Early talkers are bots: they get refused (smtp_process_input). */
 	s->state = SMTP_STATE_GREETING;
-	tv.tv_sec = (time_t)(cfg->greeting_delay_ms / 1000);
-	tv.tv_usec = (suseconds_t)(cfg->greeting_delay_ms % 1000) * 1000;
-	s->greet_timer = evtimer_new(server_base(srv), smtp_on_greet_timer, s);
-	evtimer_add(s->greet_timer, &tv);
+	if (cfg->greeting_delay_ms > 0 && kind == LISTEN_SMTP) {
+		s->greet_delayed = true;
+		tv.tv_sec = (time_t)(cfg->greeting_delay_ms / 1000);
+		tv.tv_usec = (suseconds_t)(cfg->greeting_delay_ms % 1000) *
+		    1000;
+		s->greet_timer = evtimer_new(server_base(srv),
+		    smtp_on_greet_timer, s);
+		evtimer_add(s->greet_timer, &tv);
+	}
+	smtp_dnsbl_start(s);
+	smtp_greet_ready(s);
 }
 
 static void
