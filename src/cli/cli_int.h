@@ -168,6 +168,9 @@ void cli_setup_dkim(struct cli_setup *s);
 void cli_setup_mailbox(struct cli_setup *s);
 void cli_setup_aliases(struct cli_setup *s);
 void cli_setup_tls(struct cli_setup *s);
+/* certbot's deploy hook, and the copy of its files facteur can read. */
+void cli_setup_certbot(struct cli_setup *s);
+const char *cli_setup_tls_dir(void);
 void cli_setup_owner(struct cli_setup *s);
 void cli_setup_unit(struct cli_setup *s);
 /* The systemd unit for a config path and data_dir (contrib/). */

@@ -117,19 +117,20 @@ cli_setup_config_tls(const struct cli_setup *s, bool le, struct buf *b)
 {
 	if (le)
 		return buf_addf(b, "[tls]\n"
-		    "; certbot's files; renewals are picked up on SIGHUP "
-		    "(systemctl reload facteur)\n"
-		    "cert = %s/%s/fullchain.pem\nkey = %s/%s/privkey.pem\n",
-		    CLI_LE_LIVE, s->hostname, CLI_LE_LIVE, s->hostname);
+		    "; copies of certbot's files, readable by [server] user; "
+		    "certbot's deploy\n; hook (%s) refreshes them\n"
+		    "; and sends the SIGHUP that loads a renewed certificate\n"
+		    "cert = %s/fullchain.pem\nkey = %s/privkey.pem\n",
+		    "/etc/letsencrypt/renewal-hooks/deploy/facteur",
+		    cli_setup_tls_dir(), cli_setup_tls_dir());
 	return buf_addf(b, "[tls]\n"
 	    "; No certificate yet: facteur uses a self-signed one from "
 	    "data_dir/tls/.\n"
 	    "; Get a real one:  certbot certonly --standalone -d %s\n"
 	    "; then run 'facteur setup %s' again: it switches to these two "
 	    "lines.\n"
-	    ";cert = %s/%s/fullchain.pem\n;key = %s/%s/privkey.pem\n",
-	    s->hostname, s->domain, CLI_LE_LIVE, s->hostname, CLI_LE_LIVE,
-	    s->hostname);
+	    ";cert = %s/fullchain.pem\n;key = %s/privkey.pem\n",
+	    s->hostname, s->domain, cli_setup_tls_dir(), cli_setup_tls_dir());
 }
 
 /* "key = value", then "; comment" in column 40 when there is one. */
@@ -379,6 +380,7 @@ cli_setup(const struct cli_args *a)
 	cli_setup_dkim(&s);
 	cli_setup_mailbox(&s);
 	cli_setup_aliases(&s);
+	cli_setup_certbot(&s);
 	cli_setup_tls(&s);
 	cli_setup_owner(&s);
 	cli_setup_unit(&s);

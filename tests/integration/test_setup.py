@@ -108,7 +108,7 @@ def test_setup_creates_everything(tmp_path):
     conf = (tmp_path / CONF).read_text()
     for line in (f"hostname = {HOST}", f"domains = {DOMAIN}", "data_dir = /var/lib/facteur",
                  "user = facteur", "smtp = 0.0.0.0:25 [::]:25", "pop3s = 0.0.0.0:995 [::]:995",
-                 f";cert = /etc/letsencrypt/live/{HOST}/fullchain.pem"):
+                 ";cert = /etc/facteur/tls/fullchain.pem"):
         assert re.search(rf"^{re.escape(line)}\b", conf, re.M), (line, conf)
     assert str(tmp_path) not in conf
 
@@ -119,7 +119,7 @@ def test_setup_twice_changes_nothing(tmp_path):
     r = run_setup(tmp_path, "--ip", "203.0.113.25", input="another-password\n")
     s = steps(r.stdout)
     assert set(s) <= {"ok", "skipped", "todo"}, r.stdout
-    assert len(s["ok"]) == 9, r.stdout
+    assert len(s["ok"]) == 10, r.stdout               # with the certbot hook
     for what in ("config", "data directory", "DKIM rsa-sha256 key", "DKIM ed25519-sha256 key",
                  "mailbox user", f"abuse@{DOMAIN} delivered already", "self-signed certificate",
                  "systemd unit"):
@@ -181,10 +181,16 @@ def test_setup_switches_to_certbot_certificate(tmp_path):
     r = run_setup(tmp_path)
     s = steps(r.stdout)
     assert f"config {tmp_path / CONF}" in s["updated"], r.stdout
-    assert f"certificate {live / 'fullchain.pem'} already" in s["ok"]
+    # certbot keeps privkey.pem root-only: facteur, once it has dropped
+    # root, reads the copies the deploy hook keeps in /etc/facteur/tls.
+    tls = tmp_path / "etc/facteur/tls"
+    assert (tls / "fullchain.pem").read_bytes() == (live / "fullchain.pem").read_bytes()
+    assert (tls / "privkey.pem").stat().st_mode & 0o777 == 0o600
+    hook = tmp_path / "etc/letsencrypt/renewal-hooks/deploy/facteur"
+    assert hook.stat().st_mode & 0o111 and "RENEWED_LINEAGE" in hook.read_text()
     conf = (tmp_path / CONF).read_text()
-    assert f"\ncert = /etc/letsencrypt/live/{HOST}/fullchain.pem\n" in conf
-    assert f"\nkey = /etc/letsencrypt/live/{HOST}/privkey.pem\n" in conf
+    assert "\ncert = /etc/facteur/tls/fullchain.pem\n" in conf
+    assert "\nkey = /etc/facteur/tls/privkey.pem\n" in conf
     assert "get a certificate" not in r.stdout
     before = tree(tmp_path)
     assert set(steps(run_setup(tmp_path).stdout)) <= {"ok", "skipped", "todo"}
