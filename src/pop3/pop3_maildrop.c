@@ -227,6 +227,39 @@ md_scan_new(struct pop3_maildrop *md)
 	return 0;
 }
 
+/*
+ * Names compared with their digit runs as numbers: in one second,
+ * "M7030P12Q1" (7030 us) comes before "M12000P12Q2", in delivery order.
+ */
+static int
+md_natcmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (ascii_isdigit(*a) && ascii_isdigit(*b)) {
+			size_t la, lb;
+
+			while (*a == '0' && ascii_isdigit(a[1]))
+				a++;
+			while (*b == '0' && ascii_isdigit(b[1]))
+				b++;
+			la = strspn(a, "0123456789");
+			lb = strspn(b, "0123456789");
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			if (memcmp(a, b, la) != 0)
+				return memcmp(a, b, la) < 0 ? -1 : 1;
+			a += la;
+			b += lb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return *a ? 1 : *b ? -1 : 0;
+}
+
 static int
 md_cmp(const void *a, const void *b)
 {
@@ -234,7 +267,7 @@ md_cmp(const void *a, const void *b)
 
 	if (x->time != y->time)
 		return x->time < y->time ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return md_natcmp(x->name, y->name);
 }
 
 enum pop3_md_status

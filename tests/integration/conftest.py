@@ -139,11 +139,22 @@ class Facteur:
         self.logf = open(self.log_path, "ab")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        self.proc = subprocess.Popen([BIN, "serve", "-c", str(self.conf)],
-                                     stdout=self.logf, stderr=self.logf, env=env)
+        cmd = [BIN, "serve", "-c", str(self.conf)]
+        if os.environ.get("FACTEUR_VALGRIND"):
+            # memcheck: every error and every definite leak fails the test
+            # (see sanitizer_errors); one log per process start.
+            self.valgrind_logs = getattr(self, "valgrind_logs", [])
+            vlog = self.root / f"valgrind-{len(self.valgrind_logs)}.log"
+            self.valgrind_logs.append(vlog)
+            cmd = ["valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=definite",
+                   "--errors-for-leak-kinds=definite", "--error-exitcode=99",
+                   "--track-fds=no", f"--log-file={vlog}"] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf, env=env)
         if wait:
+            # Under valgrind, key generation alone takes seconds.
+            slow = 120.0 if os.environ.get("FACTEUR_VALGRIND") else 10.0
             for kind in self.listen:
-                wait_port(*self.addr(kind))
+                wait_port(*self.addr(kind), timeout=slow)
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
@@ -209,7 +220,12 @@ class Facteur:
 
     def sanitizer_errors(self):
         text = self.log()
-        return [m for m in SANITIZER_MARKERS if m in text]
+        found = [m for m in SANITIZER_MARKERS if m in text]
+        for vlog in getattr(self, "valgrind_logs", []):
+            # --quiet: the log holds only errors and leak reports.
+            if vlog.exists() and vlog.read_text(errors="replace").strip():
+                found.append(f"valgrind: {vlog}")
+        return found
 
 
 @pytest.fixture(scope="session", autouse=True)
