@@ -113,23 +113,37 @@ mda_maildir_open(struct durable_file *f, const char *data_dir,
 	return f->fd == -1 ? -1 : 0;
 }
 
-/* Appends LF-converted content to out: each CR before an LF is dropped. */
+/*
+ * Appends LF-converted content to out: each CR before an LF is dropped.
+ * Runs between CRs are copied whole (memchr): this is the hot loop of
+ * local delivery. A CR at the end of a chunk waits for the next one.
+ */
 static void
 mda_crlf_to_lf(const char *p, size_t len, bool *pending_cr, struct buf *out,
     size_t *lines)
 {
-	size_t i;
+	const char *end = p + len, *cr, *q;
 	int r = 0;
 
-	for (i = 0; i < len; i++) {
-		if (*pending_cr && p[i] != '\n')
-			r |= buf_addc(out, '\r');
-		*pending_cr = p[i] == '\r';
-		if (*pending_cr)
-			continue;
-		if (p[i] == '\n')
-			(*lines)++;
-		r |= buf_addc(out, p[i]);
+	while (p < end) {
+		if (*pending_cr) {
+			*pending_cr = false;
+			if (*p != '\n')
+				r |= buf_addc(out, '\r');	/* a bare CR stays */
+		}
+		cr = memchr(p, '\r', (size_t)(end - p));
+		q = cr ? cr : end;
+		r |= buf_add(out, p, (size_t)(q - p));
+		for (; p < q; p++)
+			if ((p = memchr(p, '\n', (size_t)(q - p))) == NULL)
+				break;
+			else
+				(*lines)++;
+		p = q;
+		if (cr != NULL) {
+			*pending_cr = true;
+			p = cr + 1;
+		}
 	}
 	(void)r;	/* out has room: at most len + 1 bytes per call */
 }
