@@ -42,8 +42,7 @@ struct ban_table {
 	uint64_t	 account_failures, max_delay_ms;
 	uint64_t	 ban_times[8];
 	size_t		 nban_times;
-	struct cidr	 allow[32];
-	size_t		 nallow;
+	struct cidr_list allow;
 	char		 path[PATH_MAX];
 	struct workq	*wq;
 	bool		 saving, dirty;
@@ -74,12 +73,7 @@ ban_ring_count(const struct ban_ring *r, time_t since)
 static bool
 ban_allowed(const struct ban_table *t, const char *ip)
 {
-	size_t i;
-
-	for (i = 0; i < t->nallow; i++)
-		if (cidr_contains(&t->allow[i], ip))
-			return true;
-	return false;
+	return cidr_list_contains(&t->allow, ip);
 }
 
 static struct ban_client *
@@ -259,8 +253,7 @@ ban_reconfigure(struct ban_table *t, const struct config *cfg)
 	t->max_delay_ms = cfg->ban_max_delay_ms;
 	memcpy(t->ban_times, cfg->ban_times, sizeof(t->ban_times));
 	t->nban_times = cfg->nban_times;
-	memcpy(t->allow, cfg->ban_allow, sizeof(t->allow));
-	t->nallow = cfg->nban_allow;
+	t->allow = cfg->ban_allow;
 }
 
 struct ban_table *

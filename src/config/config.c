@@ -36,7 +36,7 @@ enum config_type {
 	CT_LOGLEVEL,
 	CT_BOOL,
 	CT_DURATIONS,	/* a list, into ban_times */
-	CT_CIDRS,	/* a list, into ban_allow */
+	CT_CIDRS,	/* a list of networks, struct cidr_list */
 	CT_ZONES,	/* a list of domain names */
 };
 
@@ -107,6 +107,8 @@ static const struct config_key config_keys[] = {
 	    "10", 100000 },
 	{ "bans", "max_delay", CT_MILLIS, OFF(ban_max_delay_ms), "30s",
 	    60000 },
+
+	{ "checks", "skip", CT_CIDRS, OFF(check_skip), "127.0.0.0/8 ::1", 0 },
 
 	{ "dnsbl", "zones", CT_ZONES, OFF(dnsbl_zones), "", 0 },
 
@@ -417,20 +419,19 @@ config_set_durations(struct config *cfg, const char *v)
 }
 
 static const char *
-config_set_cidrs(struct config *cfg, const char *v)
+config_set_cidrs(struct cidr_list *l, const char *v)
 {
 	struct str cur = str_cstr(v), word;
 	size_t n = 0;
 
 	while (str_skip_ws(&cur), cur.len) {
-		if (n == ARRAY_LEN(cfg->ban_allow) ||
-		    !str_take_word(&cur, &word, 64) ||
-		    cidr_parse(word.p, word.len, &cfg->ban_allow[n]) == -1)
+		if (n == CIDR_LIST_MAX || !str_take_word(&cur, &word, 64) ||
+		    cidr_parse(word.p, word.len, &l->v[n]) == -1)
 			return "expected up to 32 networks, e.g. 192.0.2.0/24 "
 			    "2001:db8::/32";
 		n++;
 	}
-	cfg->nban_allow = n;
+	l->n = n;
 	return NULL;
 }
 
@@ -517,7 +518,7 @@ config_set(struct config *cfg, const struct config_key *k, const char *v)
 	case CT_DURATIONS:
 		return config_set_durations(cfg, v);
 	case CT_CIDRS:
-		return config_set_cidrs(cfg, v);
+		return config_set_cidrs(dst, v);
 	case CT_ZONES:
 		return config_set_zones(dst, v);
 	default:

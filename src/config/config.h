@@ -82,12 +82,14 @@ struct config {
 	uint64_t	 ban_window;		/* seconds */
 	uint64_t	 ban_times[8];		/* seconds, per repeat offence */
 	size_t		 nban_times;
-	struct cidr	 ban_allow[32];		/* never banned */
-	size_t		 nban_allow;
+	struct cidr_list ban_allow;		/* never banned */
 	char		*ban_action;		/* reply | close */
 	uint64_t	 ban_trust_period;	/* seconds */
 	uint64_t	 ban_account_failures;
 	uint64_t	 ban_max_delay_ms;
+
+	/* [checks] clients whose mail gets no SPF/DKIM/DMARC check */
+	struct cidr_list check_skip;
 
 	/* [dnsbl] */
 	char		**dnsbl_zones;		/* NULL-terminated, may be NULL */

@@ -91,3 +91,14 @@ cidr_client_key(const char *ip, char *out, size_t size)
 		return -1;
 	return snprintf(out, size, "%s/64", text) < (int)size ? 0 : -1;
 }
+
+bool
+cidr_list_contains(const struct cidr_list *l, const char *ip)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (cidr_contains(&l->v[i], ip))
+			return true;
+	return false;
+}

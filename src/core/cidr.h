@@ -17,10 +17,19 @@ struct cidr {
 	unsigned prefix;
 };
 
+/* A configured list of networks ([bans] allowlist, [checks] skip). */
+#define CIDR_LIST_MAX 32
+struct cidr_list {
+	struct cidr	 v[CIDR_LIST_MAX];
+	size_t		 n;
+};
+
 /* Parses "ip[/len]"; 0 or -1. */
 int cidr_parse(const char *s, size_t len, struct cidr *out);
 /* Is the address (text) inside the network? */
 bool cidr_contains(const struct cidr *net, const char *ip);
+/* Is the address (text) inside one of the networks? */
+bool cidr_list_contains(const struct cidr_list *l, const char *ip);
 /* The counting key of an address (text): "a.b.c.d" or "x:x:x:x::/64". */
 int cidr_client_key(const char *ip, char *out, size_t size);
 

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "core/cidr.h"
 #include "core/log.h"
 #include "core/workq.h"
 #include "dkim/dkim.h"
@@ -102,10 +103,18 @@ struct smtp_hash_job {
 static void smtp_check_step(struct smtp_check *chk);
 static void smtp_hash_forgotten(void *arg);
 
+/*
+ * Inbound checks are for mail from other servers: not for our own users
+ * (authenticated), and not for [checks] skip (by default loopback: local
+ * scripts and a local webmail, for which SPF says nothing true; as
+ * policyd-spf skips them).
+ */
 bool
 smtp_check_wanted(const struct smtp_session *s)
 {
-	return s->kind == LISTEN_SMTP && s->auth_user[0] == '\0';
+	return s->kind == LISTEN_SMTP && s->auth_user[0] == '\0' &&
+	    !cidr_list_contains(&server_config(s->srv)->check_skip,
+	    s->client.ip);
 }
 
 static void

@@ -125,8 +125,8 @@ ban_fixture_init(struct ban_fixture *fx, const char *allow)
 	fx->cfg.ban_account_failures = 2;
 	fx->cfg.ban_max_delay_ms = 8000;
 	if (allow)
-		CHECK(cidr_parse(allow, strlen(allow), &fx->cfg.ban_allow[
-		    fx->cfg.nban_allow++]) == 0);
+		CHECK(cidr_parse(allow, strlen(allow), &fx->cfg.ban_allow.v[
+		    fx->cfg.ban_allow.n++]) == 0);
 	fx->base = event_base_new();
 	fx->wq = workq_new(fx->base, 1);
 	fx->t = ban_new(&fx->cfg, fx->wq);
