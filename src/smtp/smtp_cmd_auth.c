@@ -109,6 +109,7 @@ smtp_auth_verify(struct smtp_session *s)
 	conn_pause(s->conn);
 	s->auth_check = auth_check_start(s->srv, s->id, s->client.ip,
 	    listener_name(s->kind), s->creds, smtp_auth_done, s);
+	XFREE(&s->creds);		/* wiped by auth_check_start() */
 }
 
 /* Decodes one base64 SASL response into out; replies on failure. */
