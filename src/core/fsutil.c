@@ -83,13 +83,13 @@ fs_dirname(const char *path, char *out, size_t size)
 }
 
 int
-fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+fs_write_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char tmp[PATH_MAX];
 	int fd, saved;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp) || fs_dirname(path, dir, sizeof(dir)) == -1) {
+	    (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -109,6 +109,20 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		errno = saved;
 		return -1;
 	}
+	return 0;
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char dir[PATH_MAX];
+
+	if (fs_dirname(path, dir, sizeof(dir)) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (fs_write_replace(path, data, len, mode) == -1)
+		return -1;
 	return fs_fsync_dir(dir);
 }
 

@@ -17,6 +17,12 @@ int fs_read_file(const char *path, struct buf *out);
 /* Writes data to path atomically and durably, with the given mode. */
 int fs_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode);
+/*
+ * The same without the directory fsync: the new name is not durable until
+ * the caller fsyncs the directory (once for many files).
+ */
+int fs_write_replace(const char *path, const void *data, size_t len,
+    mode_t mode);
 /* fsync(2) on a directory by path. */
 int fs_fsync_dir(const char *path);
 /*

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/map.h"
 #include "core/workq.h"
 #include "delivery/mta_int.h"
 #include "dns/dns.h"
@@ -54,6 +55,8 @@ mta_entry_new(struct mta *mta, struct queue_env *env)
 	e->env = *env;
 	memset(env, 0, sizeof(*env));
 	e->busy = xcalloc(e->env.nrcpts ? e->env.nrcpts : 1, sizeof(bool));
+	if (map_put(mta->index, e->env.qid, strlen(e->env.qid), e) != NULL)
+		log_err("event=queue-duplicate-id qid=%s", e->env.qid);
 	e->next = mta->entries;
 	if (mta->entries)
 		mta->entries->prev = e;
@@ -70,6 +73,8 @@ mta_entry_free(struct mta *mta, struct mta_entry *e)
 		mta->entries = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
+	if (map_get(mta->index, e->env.qid, strlen(e->env.qid)) == e)
+		map_del(mta->index, e->env.qid, strlen(e->env.qid));
 	queue_env_release(&e->env);
 	free(e->busy);
 	free(e);
@@ -78,12 +83,18 @@ mta_entry_free(struct mta *mta, struct mta_entry *e)
 static struct mta_entry *
 mta_entry_find(struct mta *mta, const char *qid)
 {
-	struct mta_entry *e;
+	return map_get(mta->index, qid, strlen(qid));
+}
 
-	for (e = mta->entries; e; e = e->next)
-		if (strcmp(e->env.qid, qid) == 0)
-			return e;
-	return NULL;
+static bool
+mta_entry_all_sent(const struct mta_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->env.nrcpts; i++)
+		if (e->env.rcpts[i].state != QUEUE_RCPT_SENT)
+			return false;
+	return true;
 }
 
 static bool
@@ -97,55 +108,126 @@ mta_entry_complete(const struct mta_entry *e)
 	return true;
 }
 
-/* Saving and removing run on a worker thread: a copy travels there. */
+/*
+ * Envelope saves and removals go to a worker thread in batches, like the
+ * inbound commit: one round writes (write, fsync, rename) or unlinks
+ * every file of the batch, then fsyncs queue/ once for all of them; what
+ * is asked while a round runs waits for the next one. A copy of the
+ * envelope travels with a save.
+ */
 struct mta_io {
-	struct mta		*mta;
+	struct mta_io		*next;
 	char			 qid[ID_LEN + 1];
 	struct queue_env	 env;		/* for a save */
-	char			 data_dir[PATH_MAX];
 	bool			 remove;
 	int			 error;
 };
 
+struct mta_io_batch {
+	struct mta		*mta;
+	char			 data_dir[PATH_MAX];
+	struct mta_io		*list;
+};
+
+static void
+mta_io_run(const char *data_dir, struct mta_io *list)
+{
+	struct mta_io *io;
+	bool any = false;
+	int r;
+
+	for (io = list; io; io = io->next) {
+		r = io->remove ? queue_store_unlink(data_dir, io->qid) :
+		    queue_store_write(data_dir, &io->env);
+		io->error = r == -1 ? errno : 0;
+		any |= r == 0;
+	}
+	if (any && queue_store_sync(data_dir) == -1) {
+		r = errno;
+		for (io = list; io; io = io->next)
+			if (io->error == 0)
+				io->error = r;
+	}
+}
+
 static void
 mta_io_work(void *arg)
 {
-	struct mta_io *io = arg;
-	int r;
+	struct mta_io_batch *b = arg;
 
-	r = io->remove ? queue_store_remove(io->data_dir, io->qid) :
-	    queue_store_save(io->data_dir, &io->env);
-	io->error = r == -1 ? errno : 0;
+	mta_io_run(b->data_dir, b->list);
 }
 
 static void
-mta_io_free(void *arg)
+mta_io_free_list(struct mta_io *io)
 {
-	struct mta_io *io = arg;
+	struct mta_io *next;
 
-	queue_env_release(&io->env);
-	free(io);
+	for (; io; io = next) {
+		next = io->next;
+		queue_env_release(&io->env);
+		free(io);
+	}
 }
 
 static void
-mta_io_done(void *arg)
+mta_io_result(struct mta *mta, struct mta_io *io)
 {
-	struct mta_io *io = arg;
-	struct mta_entry *e = mta_entry_find(io->mta, io->qid);
+	struct mta_entry *e = mta_entry_find(mta, io->qid);
 
 	if (io->error)
 		log_err("event=queue-write-failed qid=%s error=%s", io->qid,
 		    log_qs(strerror(io->error)));
-	if (e != NULL) {
-		e->saving = false;
-		if (io->remove && io->error == 0) {
-			log_info("event=queue-removed qid=%s", io->qid);
-			mta_entry_free(io->mta, e);
-		} else {
-			mta_entry_settle(io->mta, e);
-		}
+	if (e == NULL)
+		return;
+	e->saving = false;
+	if (io->error) {
+		/* Tried again at the next tick (a removal) or change. */
+		if (!io->remove)
+			e->dirty = true;
+		return;
 	}
-	mta_io_free(io);
+	if (io->remove) {
+		log_info("event=queue-removed qid=%s", io->qid);
+		mta_entry_free(mta, e);
+	} else {
+		mta_entry_settle(mta, e);
+	}
+}
+
+static void mta_io_kick(struct mta *mta);
+
+static void
+mta_io_done(void *arg)
+{
+	struct mta_io_batch *b = arg;
+	struct mta *mta = b->mta;
+	struct mta_io *io;
+
+	mta->io_running = false;
+	for (io = b->list; io; io = io->next)
+		mta_io_result(mta, io);
+	mta_io_free_list(b->list);
+	free(b);
+	mta_io_kick(mta);
+}
+
+static void
+mta_io_kick(struct mta *mta)
+{
+	struct mta_io_batch *b;
+
+	if (mta->io_running || mta->io_queue == NULL ||
+	    server_stopping(mta->srv))
+		return;	/* stopping: mta_free() writes the rest itself */
+	b = xcalloc(1, sizeof(*b));
+	b->mta = mta;
+	cstr_copy(b->data_dir, sizeof(b->data_dir), mta_data_dir(mta));
+	b->list = mta->io_queue;
+	mta->io_queue = NULL;
+	mta->io_tail = &mta->io_queue;
+	mta->io_running = true;
+	workq_submit(server_workq(mta->srv), mta_io_work, mta_io_done, b);
 }
 
 static void
@@ -153,10 +235,8 @@ mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
 {
 	struct mta_io *io = xcalloc(1, sizeof(*io));
 
-	io->mta = mta;
 	io->remove = remove;
 	cstr_copy(io->qid, sizeof(io->qid), e->env.qid);
-	cstr_copy(io->data_dir, sizeof(io->data_dir), mta_data_dir(mta));
 	if (!remove) {
 		io->env = e->env;
 		io->env.alloc = e->env.nrcpts;
@@ -167,25 +247,32 @@ mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
 	}
 	e->saving = true;
 	e->dirty = false;
-	workq_submit(server_workq(mta->srv), mta_io_work, mta_io_done, io);
+	*mta->io_tail = io;
+	mta->io_tail = &io->next;
+	mta_io_kick(mta);
 }
 
 /*
  * The report is durable (or was not needed): the entry can go. If it
  * could not be stored, the entry stays and the next tick tries again.
  */
+struct mta_bounce_wait {
+	struct mta		*mta;
+	char			 qid[ID_LEN + 1];
+};
+
 static void
 mta_bounce_done(void *arg, int error)
 {
-	struct mta_io *io = arg;
-	struct mta_entry *e = mta_entry_find(io->mta, io->qid);
+	struct mta_bounce_wait *w = arg;
+	struct mta_entry *e = mta_entry_find(w->mta, w->qid);
 
 	if (e != NULL) {
 		e->saving = false;
-		if (error == 0 && !server_stopping(io->mta->srv))
-			mta_io_start(io->mta, e, true);
+		if (error == 0 && !server_stopping(w->mta->srv))
+			mta_io_start(w->mta, e, true);
 	}
-	free(io);
+	free(w);
 }
 
 /* No recipient pending: report the failures (if any), then remove. */
@@ -199,12 +286,12 @@ mta_entry_finish(struct mta *mta, struct mta_entry *e)
 		failed |= e->env.rcpts[i].state == QUEUE_RCPT_FAILED ||
 		    e->env.rcpts[i].state == QUEUE_RCPT_EXPIRED;
 	if (failed && (!e->doomed || e->doom_bounce)) {
-		struct mta_io *io = xcalloc(1, sizeof(*io));
+		struct mta_bounce_wait *w = xcalloc(1, sizeof(*w));
 
-		io->mta = mta;
-		cstr_copy(io->qid, sizeof(io->qid), e->env.qid);
+		w->mta = mta;
+		cstr_copy(w->qid, sizeof(w->qid), e->env.qid);
 		e->saving = true;
-		bounce_send(mta, &e->env, mta_bounce_done, io);
+		bounce_send(mta, &e->env, mta_bounce_done, w);
 		return;
 	}
 	mta_io_start(mta, e, true);
@@ -217,7 +304,15 @@ mta_entry_settle(struct mta *mta, struct mta_entry *e)
 	/* Stopping: mta_free() saves what changed, synchronously. */
 	if (e->saving || e->inflight || server_stopping(mta->srv))
 		return;
-	if (e->dirty) {
+	/*
+	 * Every recipient sent: remove the entry without saving its final
+	 * state first. Dying between the save and the removal would leave
+	 * the same thing on disk as dying before the save: the recipients
+	 * sent since the last save are sent again (the duplicate SMTP
+	 * accepts to never lose mail). Failures are saved first, so that a
+	 * report is never made twice.
+	 */
+	if (e->dirty && !mta_entry_all_sent(e)) {
 		mta_io_start(mta, e, false);
 		return;
 	}
@@ -515,6 +610,8 @@ mta_new(struct server *srv)
 	int n;
 
 	mta->srv = srv;
+	mta->index = map_new();
+	mta->io_tail = &mta->io_queue;
 	mta->tls = mta_tls_client_ctx();
 	mta_read_relay_password(mta);
 	buf_init(&errors, 64 * 1024);
@@ -540,6 +637,16 @@ mta_free(struct mta **mtap)
 		return;
 	mta_session_abort_all(mta);
 	event_free(mta->tick);
+	/* Asked after the last worker round (the server was stopping). */
+	if (mta->io_queue) {
+		struct mta_io *io;
+
+		mta_io_run(mta_data_dir(mta), mta->io_queue);
+		for (io = mta->io_queue; io; io = io->next)
+			mta_io_result(mta, io);
+		mta_io_free_list(mta->io_queue);
+		mta->io_queue = NULL;
+	}
 	for (d = mta->dests; d; d = d->next)
 		mta_route_cancel(d);
 	while (mta->entries) {
@@ -557,6 +664,7 @@ mta_free(struct mta **mtap)
 			free(job);	/* its recipients stay pending on disk */
 		free(d);
 	}
+	map_free(&mta->index, NULL);
 	SSL_CTX_free(mta->tls);
 	explicit_bzero(mta->relay_password, sizeof(mta->relay_password));
 	XFREE(mtap);
@@ -565,9 +673,16 @@ mta_free(struct mta **mtap)
 void
 mta_enqueue(struct mta *mta, struct queue_env *env)
 {
-	mta_entry_new(mta, env);
+	struct mta_entry *e = mta_entry_new(mta, env);
+	struct mta_dest *d;
+
 	free(env);
-	mta_schedule(mta);
+	if (server_stopping(mta->srv))
+		return;
+	/* Not mta_schedule(): a backlog must not be walked per message. */
+	mta_schedule_entry(mta, e, time(NULL));
+	for (d = mta->dests; d; d = d->next)
+		mta_dest_run(d);
 }
 
 size_t

@@ -16,6 +16,8 @@
 
 struct conn;
 struct dns_query;
+struct map;
+struct mta_io;
 struct event;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -93,6 +95,9 @@ struct mta_dest {
 struct mta {
 	struct server		*srv;
 	struct mta_entry	*entries;
+	struct map		*index;		/* qid -> entry */
+	struct mta_io		*io_queue, **io_tail;	/* next batch */
+	bool			 io_running;	/* a batch on a worker */
 	struct mta_dest		*dests;
 	unsigned		 sessions;	/* all destinations */
 	struct mta_session	*slist;		/* live sessions */

@@ -131,7 +131,7 @@ queue_store_scan(const char *data_dir, queue_store_fn fn, void *arg,
 }
 
 int
-queue_store_save(const char *data_dir, const struct queue_env *env)
+queue_store_write(const char *data_dir, const struct queue_env *env)
 {
 	char path[PATH_MAX];
 	struct buf text;
@@ -145,16 +145,16 @@ queue_store_save(const char *data_dir, const struct queue_env *env)
 	if (r == -1)
 		errno = EFBIG;
 	else
-		r = fs_write_atomic(path, buf_data(&text), buf_len(&text),
+		r = fs_write_replace(path, buf_data(&text), buf_len(&text),
 		    0600);
 	buf_release(&text);
 	return r;
 }
 
 int
-queue_store_remove(const char *data_dir, const char *qid)
+queue_store_unlink(const char *data_dir, const char *qid)
 {
-	char env[PATH_MAX], msg[PATH_MAX], dir[PATH_MAX];
+	char env[PATH_MAX], msg[PATH_MAX];
 
 	if (!queue_store_valid_id(qid) ||
 	    queue_file_path(data_dir, qid, "env", env, sizeof(env)) == -1 ||
@@ -166,6 +166,34 @@ queue_store_remove(const char *data_dir, const char *qid)
 		return -1;
 	if (unlink(msg) == -1 && errno != ENOENT)
 		return -1;
-	snprintf(dir, sizeof(dir), "%s/queue", data_dir);
+	return 0;
+}
+
+int
+queue_store_sync(const char *data_dir)
+{
+	char dir[PATH_MAX];
+
+	if (snprintf(dir, sizeof(dir), "%s/queue", data_dir) >=
+	    (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return fs_fsync_dir(dir);
+}
+
+int
+queue_store_save(const char *data_dir, const struct queue_env *env)
+{
+	if (queue_store_write(data_dir, env) == -1)
+		return -1;
+	return queue_store_sync(data_dir);
+}
+
+int
+queue_store_remove(const char *data_dir, const char *qid)
+{
+	if (queue_store_unlink(data_dir, qid) == -1)
+		return -1;
+	return queue_store_sync(data_dir);
 }

@@ -4,9 +4,9 @@
  * startup, the CLI directly.
  *
  * An entry's state changes are made durable in the only safe order: the
- * new envelope is written to queue/tmp/, fsynced, renamed over the old
- * one, and queue/ is fsynced. Removing an entry unlinks the envelope first
- * (the entry is gone), then the message.
+ * new envelope is written to <qid>.env.tmp.<pid> in queue/, fsynced,
+ * renamed over the old one, and queue/ is fsynced. Removing an entry
+ * unlinks the envelope first (the entry is gone), then the message.
  */
 #ifndef FACTEUR_QUEUE_STORE_H
 #define FACTEUR_QUEUE_STORE_H
@@ -26,6 +26,13 @@ int queue_store_load(const char *data_dir, const char *qid,
 int queue_store_save(const char *data_dir, const struct queue_env *env);
 /* Removes the entry (envelope first) and fsyncs queue/. */
 int queue_store_remove(const char *data_dir, const char *qid);
+/*
+ * The same two without the fsync of queue/, for a batch of changes made
+ * durable together by one queue_store_sync() (the outbound runner).
+ */
+int queue_store_write(const char *data_dir, const struct queue_env *env);
+int queue_store_unlink(const char *data_dir, const char *qid);
+int queue_store_sync(const char *data_dir);
 /* True when qid has the shape of our ids (no path tricks). */
 bool queue_store_valid_id(const char *qid);
 
