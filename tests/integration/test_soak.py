@@ -3,7 +3,8 @@ senders, slow clients and garbage senders. The server's memory stays flat,
 file descriptors do not leak, every good message arrives.
 
 FACTEUR_SOAK_SECONDS sets the length (default 20; docs/robustness.md has
-a longer run)."""
+a longer run); FACTEUR_SOAK_TRACE=FILE writes one line per second there:
+seconds, RSS in kB, open file descriptors."""
 import os
 import random
 import smtplib
@@ -117,6 +118,10 @@ def test_soak(make_facteur):
             continue
         got.add(p.read_bytes().split(b"Subject: ", 1)[1].split(b"\n", 1)[0].decode())
     missing = [t for t in acked if t not in got]
+    if os.environ.get("FACTEUR_SOAK_TRACE"):
+        with open(os.environ["FACTEUR_SOAK_TRACE"], "w") as out:
+            for t, r, n in samples:
+                out.write(f"{t - samples[0][0]:.0f} {r} {n}\n")
     rss = [r for _, r, _ in samples]
     third = max(1, len(rss) // 3)
     early, late = max(rss[third:2 * third] or rss), max(rss[2 * third:] or rss)
