@@ -129,13 +129,19 @@ void mta_session_start(struct mta_dest *dest);
 void mta_session_abort_all(struct mta *mta);
 
 /*
- * bounce.c: a delivery status notification for the failed recipients of
- * env, to its sender, made durable like any message; done(arg, 0) is
- * called once it is (or at once when no report is sent: null sender, or
- * a sender who did not authenticate, whose address may be forged), and
- * done(arg, errno) when it could not be stored.
+ * bounce.c: a delivery status notification to the sender of env, made
+ * durable like any message: BOUNCE_FAILED reports the recipients that
+ * failed or expired, BOUNCE_DELAYED (the delay warning) those still
+ * pending. done(arg, 0) is called once it is stored (or at once when no
+ * report is sent: null sender, or a sender who did not authenticate,
+ * whose address may be forged), done(arg, errno) when it could not be.
  */
+enum bounce_kind {
+	BOUNCE_FAILED,
+	BOUNCE_DELAYED,
+};
+
 void bounce_send(struct mta *mta, const struct queue_env *env,
-    void (*done)(void *arg, int error), void *arg);
+    enum bounce_kind kind, void (*done)(void *arg, int error), void *arg);
 
 #endif
