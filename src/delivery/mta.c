@@ -269,6 +269,7 @@ mta_bounce_done(void *arg, int error)
 
 	if (e != NULL) {
 		e->saving = false;
+		e->reported |= error == 0;
 		if (error == 0 && !server_stopping(w->mta->srv))
 			mta_io_start(w->mta, e, true);
 	}
@@ -285,7 +286,8 @@ mta_entry_finish(struct mta *mta, struct mta_entry *e)
 	for (i = 0; i < e->env.nrcpts; i++)
 		failed |= e->env.rcpts[i].state == QUEUE_RCPT_FAILED ||
 		    e->env.rcpts[i].state == QUEUE_RCPT_EXPIRED;
-	if (failed && (!e->doomed || e->doom_bounce)) {
+	/* A removal that failed after the report: do not report twice. */
+	if (failed && !e->reported && (!e->doomed || e->doom_bounce)) {
 		struct mta_bounce_wait *w = xcalloc(1, sizeof(*w));
 
 		w->mta = mta;
@@ -762,6 +764,7 @@ mta_delete(struct mta *mta, const char *qid, bool bounce)
 		}
 	e->doomed = true;
 	e->doom_bounce = bounce;
+	e->dirty = true;	/* saved before the report and the removal */
 	log_info("event=queue-delete qid=%s bounce=%s", qid, bounce ? "yes" :
 	    "no");
 	mta_entry_settle(mta, e);
