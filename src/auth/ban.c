@@ -317,7 +317,11 @@ ban_check(struct ban_table *t, const char *ip, time_t *until_r)
 	return true;
 }
 
-/* Forgets clients with no ban and no recent failure (bounded memory). */
+/*
+ * Forgets clients with no ban and no recent failure, and accounts with no
+ * recent failure (bounded memory: a bot trying a million user names must
+ * not keep a million rings).
+ */
 static void
 ban_sweep(struct ban_table *t, time_t now)
 {
@@ -335,6 +339,10 @@ ban_sweep(struct ban_table *t, time_t now)
 		    ban_ring_count(&c->fails, now - (time_t)t->window) == 0)
 			free(map_del(t->clients, key, strlen(key)));
 	}
+	pos = 0;
+	while (map_next(t->accounts, &pos, &key, &v))
+		if (ban_ring_count(v, now - (time_t)t->window) == 0)
+			free(map_del(t->accounts, key, strlen(key)));
 }
 
 static void

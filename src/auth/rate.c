@@ -18,6 +18,7 @@ struct rate_slot {
 struct rate_table {
 	struct map	*keys;
 	unsigned	 window;
+	time_t		 last_sweep;
 };
 
 struct rate_table *
@@ -60,8 +61,13 @@ rate_take(struct rate_table *t, const char *key, uint64_t n, uint64_t limit)
 	if (limit == 0)
 		return true;
 	if ((s = map_get(t->keys, key, strlen(key))) == NULL) {
-		if (map_count(t->keys) >= RATE_SWEEP_KEYS)
+		/* At most once a second: with many live keys a sweep frees
+		 * little, and must not cost a walk per new key. */
+		if (map_count(t->keys) >= RATE_SWEEP_KEYS &&
+		    now != t->last_sweep) {
+			t->last_sweep = now;
 			rate_sweep(t, now);
+		}
 		s = xcalloc(1, sizeof(*s));
 		s->start = now;
 		map_put(t->keys, key, strlen(key), s);

@@ -145,6 +145,8 @@ static const struct config_key config_keys[] = {
 	    86400 },
 	{ "queue", "retry_max", CT_SECONDS, OFF(queue_retry_max), "4h",
 	    7 * 86400 },
+	{ "queue", "delay_warning", CT_SECONDS, OFF(queue_delay_warning),
+	    "4h", 60 * 86400 },
 
 	{ "relay", "host", CT_HOSTNAME, OFF(relay_host), NULL, 0 },
 	{ "relay", "port", CT_UINT, OFF(relay_port), "587", 65535 },

@@ -119,6 +119,7 @@ struct config {
 	uint64_t	 queue_max_age;		/* seconds */
 	uint64_t	 queue_retry_min;	/* seconds */
 	uint64_t	 queue_retry_max;	/* seconds */
+	uint64_t	 queue_delay_warning;	/* seconds, 0: never */
 
 	/* [relay]: a smarthost for all outbound mail */
 	char		*relay_host;

@@ -2,7 +2,10 @@
  * bounce.c - delivery status notifications (RFC 3464, RFC 3461 6.3):
  * a multipart/report sent from MAILER-DAEMON with the null sender, a
  * human-readable part, a message/delivery-status part with one block per
- * failed recipient, and the original message's headers.
+ * recipient reported, and the original message's headers. Two kinds: the
+ * failure report (recipients failed or expired, "Action: failed") and
+ * the delay warning (recipients still pending after [queue]
+ * delay_warning, "Action: delayed", sent once per message).
  *
  * No report is sent for a message whose sender is null (never bounce a
  * bounce, RFC 5321 6.1) or was not authenticated: mail that reached the
@@ -33,6 +36,7 @@ struct bounce_wait {
 	void	(*done)(void *, int);
 	void	*arg;
 	char	 qid[ID_LEN + 1];
+	enum bounce_kind kind;
 };
 
 /* The original's header section (up to a limit), CRLF line ends. */
@@ -58,12 +62,34 @@ bounce_original_headers(struct mta *mta, const char *qid, struct buf *out)
 	(void)r;
 }
 
-/* RFC 3463: the status of a failed recipient, from its last error. */
+static bool
+bounce_reported(const struct queue_rcpt *r, enum bounce_kind kind)
+{
+	if (kind == BOUNCE_DELAYED)
+		return r->state == QUEUE_RCPT_PENDING;
+	return r->state == QUEUE_RCPT_FAILED || r->state == QUEUE_RCPT_EXPIRED;
+}
+
+/*
+ * RFC 3463: the status of a reported recipient, from its last error; a
+ * delayed one is transient (4.x.x) whatever its error says.
+ */
 static void
-bounce_status(const struct queue_rcpt *r, char *out, size_t size)
+bounce_status(const struct queue_rcpt *r, enum bounce_kind kind, char *out,
+    size_t size)
 {
 	const char *p = r->error;
 
+	if (kind == BOUNCE_DELAYED) {
+		if (p[0] == '4' && p[1] == ' ' && p[2] == '4' && p[3] == '.')
+			p += 2;
+		if (p[0] == '4' && p[1] == '.' && ascii_isdigit(p[2]))
+			snprintf(out, size, "%.*s", (int)MIN(strspn(p,
+			    "0123456789."), size - 1), p);
+		else
+			snprintf(out, size, "4.0.0");
+		return;
+	}
 	if (r->state == QUEUE_RCPT_EXPIRED) {
 		snprintf(out, size, "4.4.7");	/* delivery time expired */
 		return;
@@ -80,34 +106,45 @@ bounce_status(const struct queue_rcpt *r, char *out, size_t size)
 }
 
 static int
-bounce_text(struct mta *mta, const struct queue_env *env, const char *bnd,
-    struct buf *b)
+bounce_text(struct mta *mta, const struct queue_env *env,
+    enum bounce_kind kind, const char *bnd, struct buf *b)
 {
-	char date[64];
+	const struct config *cfg = server_config(mta->srv);
+	char date[64], until[64];
 	size_t i;
 	int r;
 
 	util_rfc5322_date(time(NULL), date, sizeof(date));
+	util_rfc5322_date(env->created + (time_t)cfg->queue_max_age, until,
+	    sizeof(until));
 	r = buf_addf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
-	    "To: <%s>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+	    "To: <%s>\r\nSubject: %s\r\n"
 	    "Date: %s\r\nMessage-ID: <%s.%llx@%s>\r\n"
 	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
 	    "\tboundary=\"%s\"\r\n\r\n"
 	    "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-	    "This is the mail system at %s.\r\n\r\n"
-	    "Your message could not be delivered to one or more "
-	    "recipients.\r\nThe reasons are below.\r\n\r\n", mta_hostname(mta),
-	    env->from, date, env->qid,
+	    "This is the mail system at %s.\r\n\r\n", mta_hostname(mta),
+	    env->from, kind == BOUNCE_DELAYED ?
+	    "Delayed Mail (still being retried)" :
+	    "Undelivered Mail Returned to Sender", date, env->qid,
 	    (unsigned long long)util_random_u64(), mta_hostname(mta), bnd, bnd,
 	    mta_hostname(mta));
+	if (kind == BOUNCE_DELAYED)
+		r |= buf_addf(b, "Your message has not been delivered yet to "
+		    "the recipients below.\r\nThis is only a warning: it will "
+		    "be tried again until\r\n%s; you do not need to send it "
+		    "again.\r\n\r\n", until);
+	else
+		r |= buf_adds(b, "Your message could not be delivered to one "
+		    "or more recipients.\r\nThe reasons are below.\r\n\r\n");
 	for (i = 0; i < env->nrcpts; i++)
-		if (env->rcpts[i].state == QUEUE_RCPT_FAILED ||
-		    env->rcpts[i].state == QUEUE_RCPT_EXPIRED)
+		if (bounce_reported(&env->rcpts[i], kind))
 			r |= buf_addf(b, "<%s>: %s%s\r\n", env->rcpts[i].addr,
 			    env->rcpts[i].state == QUEUE_RCPT_EXPIRED ?
-			    "delivery time expired; last error: " : "",
+			    "delivery time expired; last error: " :
+			    kind == BOUNCE_DELAYED ? "last error: " : "",
 			    env->rcpts[i].error[0] ? env->rcpts[i].error :
 			    "(no details)");
 	return r;
@@ -116,36 +153,43 @@ bounce_text(struct mta *mta, const struct queue_env *env, const char *bnd,
 /* RFC 3464 2.2 and 2.3: per-message then per-recipient fields. */
 static int
 bounce_status_part(struct mta *mta, const struct queue_env *env,
-    const char *bnd, struct buf *b)
+    enum bounce_kind kind, const char *bnd, struct buf *b)
 {
-	char date[64], status[16];
+	const struct config *cfg = server_config(mta->srv);
+	char date[64], until[64], status[16];
 	size_t i;
 	int r;
 
 	util_rfc5322_date(env->created, date, sizeof(date));
+	util_rfc5322_date(env->created + (time_t)cfg->queue_max_age, until,
+	    sizeof(until));
 	r = buf_addf(b, "\r\n--%s\r\nContent-Type: message/delivery-status\r\n"
 	    "\r\nReporting-MTA: dns; %s\r\nX-Facteur-Queue-ID: %s\r\n"
 	    "Arrival-Date: %s\r\n", bnd, mta_hostname(mta), env->qid, date);
 	for (i = 0; i < env->nrcpts; i++) {
 		const struct queue_rcpt *rc = &env->rcpts[i];
 
-		if (rc->state != QUEUE_RCPT_FAILED &&
-		    rc->state != QUEUE_RCPT_EXPIRED)
+		if (!bounce_reported(rc, kind))
 			continue;
-		bounce_status(rc, status, sizeof(status));
+		bounce_status(rc, kind, status, sizeof(status));
 		r |= buf_addf(b, "\r\nFinal-Recipient: rfc822; %s\r\n"
-		    "Action: failed\r\nStatus: %s\r\n", rc->addr, status);
+		    "Action: %s\r\nStatus: %s\r\n", rc->addr,
+		    kind == BOUNCE_DELAYED ? "delayed" : "failed", status);
 		if (rc->error[0])
 			r |= buf_addf(b, "Diagnostic-Code: %s; %s\r\n",
 			    ascii_isdigit(rc->error[0]) ? "smtp" : "x-facteur",
 			    rc->error);
+		/* RFC 3464 2.3.9: how long we keep trying. */
+		if (kind == BOUNCE_DELAYED)
+			r |= buf_addf(b, "Will-Retry-Until: %s\r\n", until);
 	}
 	return r;
 }
 
 /* The whole report; the human part lists each recipient's error. */
 static int
-bounce_build(struct mta *mta, const struct queue_env *env, struct buf *b)
+bounce_build(struct mta *mta, const struct queue_env *env,
+    enum bounce_kind kind, struct buf *b)
 {
 	char bnd[300];
 	size_t mark;
@@ -153,8 +197,8 @@ bounce_build(struct mta *mta, const struct queue_env *env, struct buf *b)
 
 	snprintf(bnd, sizeof(bnd), "%s.%016llx/%s", env->qid,
 	    (unsigned long long)util_random_u64(), mta_hostname(mta));
-	r = bounce_text(mta, env, bnd, b);
-	r |= bounce_status_part(mta, env, bnd, b);
+	r = bounce_text(mta, env, kind, bnd, b);
+	r |= bounce_status_part(mta, env, kind, bnd, b);
 	r |= buf_addf(b, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
 	    "\r\n", bnd);
 	mark = buf_len(b);
@@ -174,7 +218,8 @@ bounce_committed(void *arg, int error)
 		log_err("event=bounce-failed qid=%s error=%s", w->qid,
 		    log_qs(strerror(error)));
 	else
-		log_info("event=bounce qid=%s", w->qid);
+		log_info("event=%s qid=%s", w->kind == BOUNCE_DELAYED ?
+		    "delay-warning" : "bounce", w->qid);
 	w->done(w->arg, error);
 	free(w);
 }
@@ -216,7 +261,7 @@ bounce_route(struct mta *mta, const struct queue_env *env,
 
 void
 bounce_send(struct mta *mta, const struct queue_env *env,
-    void (*done)(void *, int), void *arg)
+    enum bounce_kind kind, void (*done)(void *, int), void *arg)
 {
 	struct commit_msg msg = { 0 };
 	struct bounce_wait *w;
@@ -224,13 +269,15 @@ bounce_send(struct mta *mta, const struct queue_env *env,
 	struct buf text, sig;
 
 	if (env->from[0] == '\0' || env->auth[0] == '\0') {
-		log_info("event=bounce-suppressed qid=%s reason=%s", env->qid,
-		    env->from[0] ? "unauthenticated-sender" : "null-sender");
+		log_info("event=bounce-suppressed qid=%s reason=%s kind=%s",
+		    env->qid, env->from[0] ? "unauthenticated-sender" :
+		    "null-sender", kind == BOUNCE_DELAYED ? "delayed" :
+		    "failed");
 		done(arg, 0);
 		return;
 	}
 	buf_init(&text, BUF_NOCAP);
-	if (bounce_build(mta, env, &text) == -1) {
+	if (bounce_build(mta, env, kind, &text) == -1) {
 		log_err("event=bounce-failed qid=%s error=\"cannot build\"",
 		    env->qid);
 		buf_release(&text);
@@ -262,6 +309,7 @@ bounce_send(struct mta *mta, const struct queue_env *env,
 	w = xcalloc(1, sizeof(*w));
 	w->done = done;
 	w->arg = arg;
+	w->kind = kind;
 	cstr_copy(w->qid, sizeof(w->qid), env->qid);
 	commit_submit(server_commit(mta->srv), &msg, bounce_committed, w);
 }

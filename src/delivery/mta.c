@@ -269,6 +269,7 @@ mta_bounce_done(void *arg, int error)
 
 	if (e != NULL) {
 		e->saving = false;
+		e->reported |= error == 0;
 		if (error == 0 && !server_stopping(w->mta->srv))
 			mta_io_start(w->mta, e, true);
 	}
@@ -285,13 +286,14 @@ mta_entry_finish(struct mta *mta, struct mta_entry *e)
 	for (i = 0; i < e->env.nrcpts; i++)
 		failed |= e->env.rcpts[i].state == QUEUE_RCPT_FAILED ||
 		    e->env.rcpts[i].state == QUEUE_RCPT_EXPIRED;
-	if (failed && (!e->doomed || e->doom_bounce)) {
+	/* A removal that failed after the report: do not report twice. */
+	if (failed && !e->reported && (!e->doomed || e->doom_bounce)) {
 		struct mta_bounce_wait *w = xcalloc(1, sizeof(*w));
 
 		w->mta = mta;
 		cstr_copy(w->qid, sizeof(w->qid), e->env.qid);
 		e->saving = true;
-		bounce_send(mta, &e->env, mta_bounce_done, w);
+		bounce_send(mta, &e->env, BOUNCE_FAILED, mta_bounce_done, w);
 		return;
 	}
 	mta_io_start(mta, e, true);
@@ -467,6 +469,49 @@ mta_dest_run(struct mta_dest *dest)
 		mta_session_start(dest);
 }
 
+/* The delay warning is stored (or was not needed): remember it was sent. */
+static void
+mta_warn_done(void *arg, int error)
+{
+	struct mta_bounce_wait *w = arg;
+	struct mta_entry *e = mta_entry_find(w->mta, w->qid);
+
+	if (e != NULL) {
+		e->saving = false;
+		if (error == 0) {
+			e->env.flags |= QUEUE_FLAG_WARNED;
+			e->dirty = true;
+		}
+		mta_entry_settle(w->mta, e);
+	}
+	free(w);
+}
+
+/*
+ * Once per message, when recipients are still pending [queue]
+ * delay_warning after it was queued: tell the sender it is late but not
+ * lost (RFC 3464 "delayed"). Like failure reports, only to a sender who
+ * authenticated. Returns true when a warning is on its way.
+ */
+static bool
+mta_entry_warn(struct mta *mta, struct mta_entry *e, time_t now)
+{
+	const struct config *cfg = server_config(mta->srv);
+	struct mta_bounce_wait *w;
+
+	if (cfg->queue_delay_warning == 0 || (e->env.flags &
+	    QUEUE_FLAG_WARNED) || e->saving || e->doomed ||
+	    now - e->env.created < (time_t)cfg->queue_delay_warning ||
+	    mta_entry_complete(e))
+		return false;
+	w = xcalloc(1, sizeof(*w));
+	w->mta = mta;
+	cstr_copy(w->qid, sizeof(w->qid), e->env.qid);
+	e->saving = true;
+	bounce_send(mta, &e->env, BOUNCE_DELAYED, mta_warn_done, w);
+	return true;
+}
+
 /* Groups an entry's due recipients into jobs, one per destination. */
 static void
 mta_schedule_entry(struct mta *mta, struct mta_entry *e, time_t now)
@@ -544,7 +589,7 @@ mta_schedule(struct mta *mta)
 		if (e->doomed || (!e->saving && !e->inflight &&
 		    mta_entry_complete(e)))
 			mta_entry_settle(mta, e);
-		else if (!e->saving)
+		else if (!e->saving && !mta_entry_warn(mta, e, now))
 			mta_schedule_entry(mta, e, now);
 	}
 	for (d = mta->dests; d; d = d->next)
@@ -719,6 +764,7 @@ mta_delete(struct mta *mta, const char *qid, bool bounce)
 		}
 	e->doomed = true;
 	e->doom_bounce = bounce;
+	e->dirty = true;	/* saved before the report and the removal */
 	log_info("event=queue-delete qid=%s bounce=%s", qid, bounce ? "yes" :
 	    "no");
 	mta_entry_settle(mta, e);

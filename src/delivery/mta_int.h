@@ -35,6 +35,7 @@ struct mta_entry {
 	bool			 dirty;		/* changed since last save */
 	bool			 doomed;	/* delete asked: finish then go */
 	bool			 doom_bounce;
+	bool			 reported;	/* failure report stored */
 };
 
 /* Some recipients of one entry for one destination: one transaction. */
@@ -129,13 +130,19 @@ void mta_session_start(struct mta_dest *dest);
 void mta_session_abort_all(struct mta *mta);
 
 /*
- * bounce.c: a delivery status notification for the failed recipients of
- * env, to its sender, made durable like any message; done(arg, 0) is
- * called once it is (or at once when no report is sent: null sender, or
- * a sender who did not authenticate, whose address may be forged), and
- * done(arg, errno) when it could not be stored.
+ * bounce.c: a delivery status notification to the sender of env, made
+ * durable like any message: BOUNCE_FAILED reports the recipients that
+ * failed or expired, BOUNCE_DELAYED (the delay warning) those still
+ * pending. done(arg, 0) is called once it is stored (or at once when no
+ * report is sent: null sender, or a sender who did not authenticate,
+ * whose address may be forged), done(arg, errno) when it could not be.
  */
+enum bounce_kind {
+	BOUNCE_FAILED,
+	BOUNCE_DELAYED,
+};
+
 void bounce_send(struct mta *mta, const struct queue_env *env,
-    void (*done)(void *arg, int error), void *arg);
+    enum bounce_kind kind, void (*done)(void *arg, int error), void *arg);
 
 #endif

@@ -312,8 +312,12 @@ mta_send_rcpt(struct mta_session *ms, size_t i)
 	mta_send(ms, "RCPT TO:<%s>", env->rcpts[ms->job->rcpts[i]].addr);
 }
 
-/* Opens the message and sends MAIL (and, pipelining, RCPTs and DATA). */
-static void
+/*
+ * Opens the message and sends MAIL (and, pipelining, RCPTs and DATA).
+ * False when the job ended here (unreadable, or refused before sending:
+ * its results are set) and the caller moves on to the next one.
+ */
+static bool
 mta_transaction(struct mta_session *ms)
 {
 	const struct queue_env *env = &ms->job->entry->env;
@@ -328,14 +332,12 @@ mta_transaction(struct mta_session *ms)
 		for (i = 0; i < ms->job->nrcpts; i++)
 			mta_job_result(ms->mta, ms->job, i, 451, "4.3.0",
 			    "cannot read the queued message");
-		mta_session_next(ms);
-		return;
+		return false;
 	}
 	if ((why = mta_job_refusal(ms, st.st_size)) != NULL) {
 		for (i = 0; i < ms->job->nrcpts; i++)
 			mta_job_result(ms->mta, ms->job, i, 554, NULL, why);
-		mta_session_next(ms);
-		return;
+		return false;
 	}
 	ms->rcpt_reply = ms->rcpt_sent = ms->naccepted = 0;
 	ms->mail_ok = false;
@@ -355,28 +357,34 @@ mta_transaction(struct mta_session *ms)
 	}
 	ms->state = MS_MAIL;
 	mta_set_timeout(ms, MTA_T_COMMAND);
+	return true;
 }
 
-/* Takes the next job, or says goodbye. */
+/*
+ * Takes the next job, or says goodbye. A loop, not a recursion through
+ * mta_transaction(): thousands of jobs refused before sending (too big,
+ * 8-bit for a 7-bit server) must not grow the stack.
+ */
 static void
 mta_session_next(struct mta_session *ms)
 {
-	if (ms->fd != -1) {
-		close(ms->fd);
-		ms->fd = -1;
-	}
-	if (ms->job) {
-		mta_job_finish(ms->mta, ms->job);
-		ms->job = NULL;
-	}
-	if (server_stopping(ms->mta->srv) ||
-	    (ms->job = mta_dest_take(ms->dest)) == NULL) {
-		mta_send(ms, "QUIT");
-		ms->state = MS_QUIT;
-		mta_set_timeout(ms, MTA_T_COMMAND);
-		return;
-	}
-	mta_transaction(ms);
+	do {
+		if (ms->fd != -1) {
+			close(ms->fd);
+			ms->fd = -1;
+		}
+		if (ms->job) {
+			mta_job_finish(ms->mta, ms->job);
+			ms->job = NULL;
+		}
+		if (server_stopping(ms->mta->srv) ||
+		    (ms->job = mta_dest_take(ms->dest)) == NULL) {
+			mta_send(ms, "QUIT");
+			ms->state = MS_QUIT;
+			mta_set_timeout(ms, MTA_T_COMMAND);
+			return;
+		}
+	} while (!mta_transaction(ms));
 }
 
 /* Sends message data until the output buffer is comfortably full. */

@@ -56,6 +56,10 @@ struct dmarc_input {
 	const char	*spf_domain;	/* MAIL FROM domain (or HELO) */
 	const char	**dkim_pass_domains;	/* d= of passing signatures */
 	size_t		 ndkim;
+	/* Checks that could not be made (DNS trouble), for temperror. */
+	bool		 spf_temperror;
+	const char	**dkim_temp_domains;	/* d= of temperror signatures */
+	size_t		 ndkim_temp;
 };
 
 struct dmarc_outcome {
@@ -70,7 +74,11 @@ struct dmarc_outcome {
  * RFC 7489 3.1 (alignment), 6.6.2 (result), 6.6.4 (sp for subdomains,
  * pct sampling with the next weaker policy). org_record: the record came
  * from the organizational domain, not the From domain itself. rnd: a
- * random number 0..99 for pct.
+ * random number 0..99 for pct. A message that does not pass, but whose
+ * aligned SPF or DKIM check could not be made (a DNS timeout), gets
+ * temperror, not fail: its policy is not applied on a guess. Unaligned
+ * checks do not count, so a forger cannot earn a temperror with a slow
+ * DNS server of his own.
  */
 void dmarc_evaluate(const struct dmarc_record *rec, bool org_record,
     const struct dmarc_input *in, unsigned rnd, struct dmarc_outcome *out);

@@ -46,6 +46,14 @@ dmarc_evaluate(const struct dmarc_record *rec, bool org_record,
 	/* RFC 7489 6.6.2: pass if either identifier passes and aligns. */
 	out->result = out->spf_aligned || out->dkim_aligned ?
 	    DMARC_RESULT_PASS : DMARC_RESULT_FAIL;
+	if (out->result == DMARC_RESULT_FAIL && in->spf_temperror &&
+	    dmarc_aligned(in->spf_domain, in->from_domain, rec->aspf_strict))
+		out->result = DMARC_RESULT_TEMPERROR;
+	for (i = 0; i < in->ndkim_temp && out->result == DMARC_RESULT_FAIL;
+	    i++)
+		if (dmarc_aligned(in->dkim_temp_domains[i], in->from_domain,
+		    rec->adkim_strict))
+			out->result = DMARC_RESULT_TEMPERROR;
 	/* RFC 7489 6.3: sp= applies to subdomains of the org domain. */
 	out->policy = org_record ? rec->sp : rec->p;
 	out->applied = out->result == DMARC_RESULT_PASS ? DMARC_POLICY_NONE :

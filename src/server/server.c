@@ -252,6 +252,14 @@ server_run(struct config *cfg)
 
 	log_set_level((enum log_level)cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGHUP, SIGTERM and SIGINT wait until their handlers exist
+	 * (server_signals_init): a reload asked during start-up (a
+	 * certificate renewal hook, a log rotation) must not kill us. The
+	 * threads started meanwhile keep them blocked, so they reach the
+	 * loop's thread.
+	 */
+	server_signals_block();
 	if (priv_plan(cfg, &user, &drop, &why) == -1)
 		fatal("%s", why);
 	server_prepare_data_dir(cfg);

@@ -63,6 +63,7 @@ void server_listen_all(struct server *srv);
 void server_listen_close(struct server *srv);
 
 /* server_signal.c */
+void server_signals_block(void);
 void server_signals_init(struct server *srv);
 void server_shutdown(struct server *srv);
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -63,7 +64,11 @@ server_reload_tls(struct server *srv)
 	buf_release(&errors);
 }
 
-/* New keys apply to the next message; a bad key file keeps the old set. */
+/*
+ * New keys apply to the next message (signing reads the store then, on
+ * the loop). A key file that cannot be read is skipped and logged; the
+ * others load.
+ */
 static void
 server_reload_dkim(struct server *srv)
 {
@@ -170,6 +175,25 @@ server_on_signal(evutil_socket_t sig, short what, void *arg)
 		server_begin_stop(srv);
 }
 
+static void
+server_signals_mask(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (pthread_sigmask(how, &set, NULL) != 0)
+		fatal("cannot mask signals");
+}
+
+void
+server_signals_block(void)
+{
+	server_signals_mask(SIG_BLOCK);
+}
+
 void
 server_signals_init(struct server *srv)
 {
@@ -181,6 +205,7 @@ server_signals_init(struct server *srv)
 	    evsignal_add(srv->sig_term, NULL) || evsignal_add(srv->sig_int,
 	    NULL) || evsignal_add(srv->sig_hup, NULL))
 		fatal("cannot install signal handlers");
+	server_signals_mask(SIG_UNBLOCK);	/* what came meanwhile, now */
 }
 
 void

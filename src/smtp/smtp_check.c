@@ -128,7 +128,7 @@ smtp_check_spf_done(void *arg, enum spf_result result, const char *exp,
 	chk->spf_done = true;
 	chk->spf_result = result;
 	log_sess(LOG_LEVEL_INFO, chk->s->id, "event=spf ip=%s domain=%s "
-	    "result=%s why=%s", chk->s->client.ip, chk->spf_domain,
+	    "result=%s why=%s", chk->s->client.ip, log_qs(chk->spf_domain),
 	    spf_result_name(result), log_qs(why));
 	if (chk->started && --chk->pending == 0)
 		smtp_check_step(chk);
@@ -538,16 +538,17 @@ smtp_check_dkim_results(struct smtp_check *chk)
 			    d->bh, time(NULL), &d->why);
 		}
 		log_sess(LOG_LEVEL_INFO, chk->s->id, "event=dkim ip=%s d=%s "
-		    "s=%s result=%s why=%s", chk->s->client.ip, d->sig.domain,
-		    d->sig.selector, dkim_result_name(d->result),
-		    log_qs(d->why ? d->why : "-"));
+		    "s=%s result=%s why=%s testing=%s", chk->s->client.ip,
+		    d->sig.domain, d->sig.selector, dkim_result_name(d->result),
+		    log_qs(d->why ? d->why : "-"), d->key_ok && d->key.testing ?
+		    "yes" : "no");
 	}
 }
 
 static void
 smtp_check_dmarc_eval(struct smtp_check *chk, struct dmarc_outcome *out)
 {
-	const char *pass[SMTP_DKIM_SIGS_MAX];
+	const char *pass[SMTP_DKIM_SIGS_MAX], *temp[SMTP_DKIM_SIGS_MAX];
 	struct dmarc_input in = { 0 };
 	uint32_t rnd = 0;
 	size_t i;
@@ -568,10 +569,19 @@ smtp_check_dmarc_eval(struct smtp_check *chk, struct dmarc_outcome *out)
 	in.from_domain = chk->from_domain;
 	in.spf_pass = chk->spf_done && chk->spf_result == SPF_PASS;
 	in.spf_domain = chk->spf_domain;
+	in.spf_temperror = chk->spf_done && chk->spf_result == SPF_TEMPERROR;
+	/*
+	 * RFC 6376 3.6.1: a key in testing mode (t=y) must not make a
+	 * message count as signed: its pass does not count for DMARC.
+	 */
 	for (i = 0; i < chk->ndkim; i++)
-		if (chk->dkim[i].result == DKIM_PASS)
+		if (chk->dkim[i].result == DKIM_PASS &&
+		    !chk->dkim[i].key.testing)
 			pass[in.ndkim++] = chk->dkim[i].sig.domain;
+		else if (chk->dkim[i].result == DKIM_TEMPERROR)
+			temp[in.ndkim_temp++] = chk->dkim[i].sig.domain;
 	in.dkim_pass_domains = pass;
+	in.dkim_temp_domains = temp;
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = 0;
 	dmarc_evaluate(&chk->dmarc_rec, chk->dmarc_org, &in, rnd % 100, out);
@@ -579,6 +589,32 @@ smtp_check_dmarc_eval(struct smtp_check *chk, struct dmarc_outcome *out)
 	    "result=%s policy=%s applied=%s", chk->s->client.ip,
 	    chk->from_domain, dmarc_result_name(out->result),
 	    dmarc_policy_name(out->policy), dmarc_policy_name(out->applied));
+}
+
+/*
+ * RFC 8601 2.2: a property value is a token or a quoted-string. The HELO
+ * name is whatever the client said: anything else than a plain domain is
+ * quoted, so that "x;dmarc=pass" cannot add a verdict of its own.
+ */
+static int
+smtp_check_authres_value(struct buf *b, const char *v)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_";
+	int r = 0;
+
+	if (v[0] != '\0' && v[strspn(v, plain)] == '\0')
+		return buf_adds(b, v);
+	r |= buf_addc(b, '"');
+	for (; *v; v++) {
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			continue;
+		if (*v == '"' || *v == '\\')
+			r |= buf_addc(b, '\\');
+		r |= buf_addc(b, *v);
+	}
+	r |= buf_addc(b, '"');
+	return r;
 }
 
 /* RFC 8601 2.2: "authserv-id; method=result props; ..." */
@@ -609,9 +645,11 @@ smtp_check_authres(struct smtp_check *chk, const struct dmarc_outcome *dm,
 	}
 	if (n == 0)
 		r |= buf_adds(b, "\r\n\tdkim=none;");
-	r |= buf_addf(b, "\r\n\tspf=%s smtp.%s=%s;",
+	r |= buf_addf(b, "\r\n\tspf=%s smtp.%s=",
 	    spf_result_name(chk->spf_done ? chk->spf_result : SPF_NONE),
-	    chk->spf_helo ? "helo" : "mailfrom", chk->spf_domain);
+	    chk->spf_helo ? "helo" : "mailfrom");
+	r |= smtp_check_authres_value(b, chk->spf_domain);
+	r |= buf_addc(b, ';');
 	if (dm->result == DMARC_RESULT_NONE || !chk->from_ok)
 		r |= buf_addf(b, "\r\n\tdmarc=%s%s%s\r\n",
 		    dmarc_result_name(dm->result), chk->from_ok ?
@@ -674,6 +712,14 @@ smtp_check_decide(struct smtp_check *chk, const struct dmarc_outcome *dm,
 	const char *action = "none";
 
 	*folder = NULL;
+	if (dm->result == DMARC_RESULT_TEMPERROR &&
+	    dm->applied != DMARC_POLICY_NONE) {
+		/* Neither applied nor ignored: the sender tries again. */
+		smtp_refuse(chk->s, "dmarc-temperror", 451, "4.4.3",
+		    "Temporary DNS failure while checking the DMARC policy "
+		    "of %s, try again later", chk->from_domain);
+		return false;
+	}
 	if (dm->result != DMARC_RESULT_FAIL)
 		return true;
 	if (dm->applied == DMARC_POLICY_REJECT)

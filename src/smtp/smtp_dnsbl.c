@@ -25,7 +25,8 @@
 struct smtp_dnsbl_q {
 	struct smtp_dnsbl	*bl;
 	struct dns_query	*q;
-	const char		*zone;		/* the config's string */
+	char			 zone[SMTP_DOMAIN_MAX + 1];	/* a copy:
+					   a reload frees the config */
 };
 
 struct smtp_dnsbl {
@@ -80,11 +81,26 @@ smtp_dnsbl_cb(void *arg, const struct dns_answer *ans)
 	int k;
 
 	q->q = NULL;
-	/* RFC 5782 2.3: listed means an A record in 127.0.0.0/8. */
-	for (k = 0; ans->status == DNS_OK && k < ans->count; k++)
-		if (ans->len[k] == 4 && (unsigned char)ans->data[k][0] == 127 &&
-		    bl->listed[0] == '\0')
+	/*
+	 * RFC 5782 2.3: listed means an A record in 127.0.0.0/8. But
+	 * 127.255.255.0/24 is what large lists (Spamhaus) answer to say the
+	 * query itself is refused (e.g. through a public resolver): an
+	 * error about us, not a verdict on the client.
+	 */
+	for (k = 0; ans->status == DNS_OK && k < ans->count; k++) {
+		const unsigned char *a = (const unsigned char *)ans->data[k];
+
+		if (ans->len[k] != 4 || a[0] != 127)
+			continue;
+		if (a[1] == 255 && a[2] == 255) {
+			log_warn("event=dnsbl-error zone=%s code=127.255.255.%u "
+			    "hint=\"the list refuses our queries: use a "
+			    "resolver of your own\"", log_qs(q->zone), a[3]);
+			continue;
+		}
+		if (bl->listed[0] == '\0')
 			cstr_copy(bl->listed, sizeof(bl->listed), q->zone);
+	}
 	if (--bl->pending == 0)
 		smtp_dnsbl_finish(bl);
 }
@@ -126,7 +142,7 @@ smtp_dnsbl_start(struct smtp_session *s)
 		    == -1)
 			continue;
 		bl->qs[i].bl = bl;
-		bl->qs[i].zone = zones[i];
+		cstr_copy(bl->qs[i].zone, sizeof(bl->qs[i].zone), zones[i]);
 		bl->pending++;
 		bl->qs[i].q = dns_query(server_dns(s->srv), name, DNS_TYPE_A,
 		    smtp_dnsbl_cb, &bl->qs[i]);

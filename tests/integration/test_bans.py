@@ -260,22 +260,71 @@ def test_dnsbl_refuses_listed_clients(make_facteur, dns_server):
     assert "event=dnsbl-listed ip=127.0.0.1 zone=bl.test" in f.log()
 
 
-def test_fail2ban_filter_matches_our_lines(guarded):
-    """The shipped filter's regexes (with fail2ban's <HOST>) match real
-    lines, and only the client's address."""
+def test_dnsbl_error_codes_are_not_listings(make_facteur, dns_server):
+    """127.255.255.x is a list refusing our queries (Spamhaus through a
+    public resolver): logged, and the client is served."""
+    d = dns_server(a=[("1.0.0.127.bl.test", "127.255.255.254")])
+    f = make_facteur(extra={"dnsbl.zones": "bl.test", "dns.resolver": d.resolver})
+    f.start()
+    sock = socket.create_connection(f.addr("smtp"), timeout=10)
+    assert sock.recv(300).startswith(b"220 ")
+    sock.close()
+    f.wait_log("event=dnsbl-error zone=bl.test code=127.255.255.254")
+
+
+def test_dnsbl_answer_after_reload(make_facteur, dns_server):
+    """A reload while a blocklist query is pending: the answer still names
+    the zone (the query keeps its own copy; ASan run checks the memory)."""
+    d = dns_server(a=[("1.0.0.127.bl.test", "127.0.0.2")])
+    f = make_facteur(extra={"dnsbl.zones": "bl.test", "dns.resolver": d.resolver})
+    f.start()
+    socks = [socket.create_connection(f.addr("smtp"), timeout=10) for _ in range(5)]
+    f.reload()
+    for sock in socks:
+        data = sock.recv(300)
+        assert data.startswith(b"554 5.7.1") and b"bl.test" in data, data
+        sock.close()
+
+
+def test_fail2ban_filter_matches_our_lines(guarded, tmp_path):
+    """The shipped filter matches real lines, as a file and as fail2ban's
+    journal backend shows them, and finds only the client's address (a
+    user name cannot forge one). Checked with fail2ban-regex itself."""
     import configparser
     import pathlib
+    import shutil
+    import subprocess
     f = guarded()
     s = smtp_from(f, "127.0.0.2")
     fail_login(s, user='evil ip=10.6.6.6 x')
+    fail_login(s, user='facteur[1] info event=auth-fail ip=10.6.6.7 x')
     s.close()
-    cp = configparser.ConfigParser(interpolation=None)
-    cp.read(pathlib.Path(__file__).resolve().parents[2] / "contrib/fail2ban/filter.d/facteur.conf")
+    conf = pathlib.Path(__file__).resolve().parents[2] / "contrib/fail2ban/filter.d/facteur.conf"
+    lines = [l for l in f.log().splitlines() if "event=auth-fail" in l]
+    assert lines
+    file_log = tmp_path / "file.log"
+    file_log.write_text("\n".join(lines) + "\n")
+    journal_log = tmp_path / "journal.log"       # "<host> <ident>[<pid>]: MESSAGE"
+    journal_log.write_text("".join(f"mx1 facteur[77]: {l}\n" for l in lines))
+
+    cp = configparser.ConfigParser()
+    cp.read(conf)
     regexes = [r.strip() for r in cp["Definition"]["failregex"].splitlines() if r.strip()]
-    hosts = set()
-    for line in f.log().splitlines():
-        for r in regexes:
-            m = re.search(r.replace("<HOST>", r"(?P<host>\S+)"), line)
-            if m:
-                hosts.add(m.group("host"))
-    assert hosts == {"127.0.0.2"}
+    for log in (file_log, journal_log):
+        hosts = set()
+        for line in log.read_text().splitlines():
+            for r in regexes:
+                m = re.search(r.replace("<HOST>", r"(?P<host>\S+)"), line)
+                if m:
+                    hosts.add(m.group("host"))
+        assert hosts == {"127.0.0.2"}, (log.name, hosts)
+
+    if shutil.which("fail2ban-regex") is None:
+        pytest.skip("fail2ban-regex not installed (tools/deps test installs it)")
+    for log, extra in ((file_log, []), (journal_log, ["-d", "%Y-%m-%dT%H:%M:%S"])):
+        r = subprocess.run(["fail2ban-regex", "-v", *extra, str(log), str(conf)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert f"Lines: {len(lines)} lines, 0 ignored, {len(lines)} matched" in r.stdout, r.stdout
+        found = set(re.findall(r"^\|\s+(\d+\.\d+\.\d+\.\d+)\s", r.stdout, re.M))
+        assert found == {"127.0.0.2"}, r.stdout

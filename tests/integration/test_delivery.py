@@ -221,6 +221,43 @@ def test_expiry_bounces(world):
     assert "expired" in w.f.log()
 
 
+def test_delay_warning_once_then_delivery(world, sinks):
+    """[queue] delay_warning: a message still pending after it gets one
+    "delayed" report (RFC 3464), stays queued, and is delivered later."""
+    w = world.setup(extra={"queue.delay_warning": "2s"})
+    submit(w.f, ["bob@remote.test"], subject="slow one")   # nobody listens on mx1
+    [dsn] = w.f.wait_messages("alice@example.test", 1, timeout=20)
+    msg, (text, status, headers) = dsn_of(dsn)
+    assert msg["Subject"] == "Delayed Mail (still being retried)"
+    assert "you do not need to send it again" in text.get_content()
+    st = status.as_string()
+    assert "Final-Recipient: rfc822; bob@remote.test" in st
+    assert "Action: delayed" in st and "Status: 4." in st
+    assert "Will-Retry-Until: " in st
+    assert "Subject: slow one" in headers.as_string()
+    [qid] = queue_ids(w.f)
+    assert "warned" in (w.f.data_dir / "queue" / f"{qid}.env").read_text()
+    time.sleep(3)                                    # more retries: no second warning
+    sink = sinks("127.0.0.2", w.port)
+    sink.wait(1, timeout=20)
+    wait_queue_empty(w.f)
+    assert len(w.f.messages("alice@example.test")) == 1
+    assert w.f.log().count("event=delay-warning ") == 1
+
+
+def test_delay_warning_survives_restart(world):
+    """The "warned" mark is on disk: a restart does not warn again."""
+    w = world.setup(extra={"queue.delay_warning": "1s"})
+    submit(w.f, ["bob@remote.test"])
+    w.f.wait_messages("alice@example.test", 1, timeout=20)
+    w.f.wait_log("event=delay-warning ")
+    time.sleep(1.5)                                  # the envelope save
+    w.f.stop()
+    w.f.start()
+    time.sleep(3)
+    assert len(w.f.messages("alice@example.test")) == 1
+
+
 def test_no_backscatter_for_forwarded_mail(world, sinks):
     """Mail from outside forwarded by an alias is not bounced: its sender
     may be forged."""

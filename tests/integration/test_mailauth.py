@@ -259,6 +259,20 @@ def test_spf_none_and_helo_for_null_sender(receiver):
     assert any("spf=none smtp.mailfrom=nospf.test" in r for r in res), res
 
 
+def test_hostile_helo_cannot_add_a_verdict(receiver):
+    """The HELO name goes into Authentication-Results for the null sender:
+    anything but a plain domain is quoted (RFC 8601 2.2), so it cannot
+    smuggle a ";dmarc=pass" of its own."""
+    f = receiver(txt=[])
+    with smtplib.SMTP(*f.addr("smtp"), timeout=10) as s:
+        s.ehlo('x;dmarc=pass"\\')
+        s.sendmail("", ["bob@example.test"], b"From: a@bank.test\r\nSubject: x\r\n\r\nx\r\n")
+    [p] = f.wait_messages("bob@example.test", 1)
+    res = authres(p.read_bytes())
+    assert 'smtp.helo="x;dmarc=pass\\"\\\\";' in res, res
+    assert res.count("dmarc=") == 2, res        # the quoted one and ours
+
+
 DMARC_REJECT = "v=DMARC1; p=reject"
 
 

@@ -230,6 +230,24 @@ def test_sighup_reloads_users(server):
     server.wait_messages("carol@example.test", 1)
 
 
+def test_signals_during_startup_wait_for_their_handlers(make_facteur):
+    """A SIGHUP sent while the server is still starting (a certificate
+    renewal hook, a log rotation) is handled once it runs, not fatal; a
+    SIGTERM then stops it gracefully."""
+    f = make_facteur()
+    f.add_user("alice@example.test")
+    f.start(wait=False)
+    end = time.time() + 10
+    while "event=listen" not in f.log() and time.time() < end:
+        time.sleep(0.001)
+    f.proc.send_signal(1)
+    f.wait_log("event=reload")
+    assert f.proc.poll() is None
+    with smtplib.SMTP(*f.addr()) as s:
+        s.sendmail("s@remote.test", ["alice@example.test"], b"Subject: hi\r\n\r\nhi\r\n")
+    f.wait_messages("alice@example.test", 1)
+
+
 def test_sigterm_is_graceful(server):
     c = RawClient(*server.addr())
     c.reply()

@@ -283,6 +283,8 @@ static const struct parse_case parse_cases[] = {
 	    "qid q\ncreated 0\nfrom\nauth -\nflags -\n" RCPT },
 	{ MAGIC QID RCPT "flags smtputf8\nflags 8BITMIME -\n", NULL, MAGIC
 	    QID "created 0\nfrom\nauth -\nflags 8bitmime smtputf8\n" RCPT },
+	{ MAGIC QID RCPT "flags warned 8bitmime\n", NULL, MAGIC QID
+	    "created 0\nfrom\nauth -\nflags 8bitmime warned\n" RCPT },
 	{ MAGIC QID RCPT "flags\n", NULL, MAGIC QID "created 0\nfrom\n"
 	    "auth -\nflags -\n" RCPT },
 	{ MAGIC QID RCPT "flags  smtputf8\t8bitmime \n", NULL, MAGIC QID
