@@ -175,6 +175,8 @@ mta_io_result(struct mta *mta, struct mta_io *io)
 {
 	struct mta_entry *e = mta_entry_find(mta, io->qid);
 
+	if (io->remove && io->error == ENOENT)
+		io->error = 0;		/* gone already (by hand): done */
 	if (io->error)
 		log_err("event=queue-write-failed qid=%s error=%s", io->qid,
 		    log_qs(strerror(io->error)));

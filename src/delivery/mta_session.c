@@ -111,6 +111,7 @@ mta_send(struct mta_session *ms, const char *fmt, ...)
 	line[n++] = '\r';
 	line[n++] = '\n';
 	conn_write(ms->conn, line, (size_t)n);
+	explicit_bzero(line, sizeof(line));	/* it may hold AUTH PLAIN */
 }
 
 /* "mx.example[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO)". */
