@@ -11,12 +11,14 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "dns/dns.h"
+#include "dns/dns_cache.h"
 
 struct dns {
 	struct ub_ctx	*ctx;
 	struct event	*ev;
 	struct event_base *base;
 	struct dns_query *queries;	/* outstanding, freed by dns_free */
+	struct dns_cache *cache;
 };
 
 struct dns_query {
@@ -25,6 +27,7 @@ struct dns_query {
 	dns_cb		 cb;		/* NULL once cancelled */
 	void		*arg;
 	int		 rrtype;
+	char		 name[256];	/* for the cache; "" if too long */
 };
 
 static void
@@ -116,6 +119,8 @@ dns_new(struct event_base *base, const char *resolver, struct buf *err)
 	char fwd[128];
 	int r;
 
+	dns->cache = dns_cache_new();
+
 	dns->ctx = ub_ctx_create();
 	if (dns->ctx == NULL)
 		fatal("ub_ctx_create failed");
@@ -158,6 +163,7 @@ dns_free(struct dns **dnsp)
 	if (dns->ev)
 		event_free(dns->ev);
 	ub_ctx_delete(dns->ctx);
+	dns_cache_free(&dns->cache);
 	while (dns->queries) {
 		struct dns_query *q = dns->queries;
 
@@ -193,11 +199,40 @@ dns_on_result(void *arg, int err, struct ub_result *res)
 		ans.bogus = res->bogus;
 		ans.ttl = (uint32_t)res->ttl;
 	}
+	if (res != NULL && q->name[0])
+		dns_cache_put(q->dns->cache, q->name, q->rrtype, &ans,
+		    time(NULL));
 	dns_unlink(q);
 	if (q->cb)
 		q->cb(q->arg, &ans);
 	if (res != NULL)
 		ub_resolve_free(res);
+	free(q);
+}
+
+static void dns_start(struct dns_query *q);
+
+/*
+ * A cached answer, delivered on the next loop turn like any other (the
+ * caller may not expect its callback inside dns_query()). Should it have
+ * expired meanwhile, the question goes to libunbound after all.
+ */
+static void
+dns_cached_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_query *q = arg;
+	struct dns_answer ans;
+
+	(void)fd;
+	(void)what;
+	if (q->cb && !dns_cache_get(q->dns->cache, q->name, q->rrtype,
+	    time(NULL), &ans)) {
+		dns_start(q);
+		return;
+	}
+	dns_unlink(q);
+	if (q->cb)
+		q->cb(q->arg, &ans);
 	free(q);
 }
 
@@ -216,21 +251,37 @@ dns_query(struct dns *dns, const char *name, int rrtype, dns_cb cb,
 {
 	struct dns_query *q = xcalloc(1, sizeof(*q));
 	struct timeval now = { 0, 0 };
-	int id;
+	struct dns_answer ans;
 
 	q->dns = dns;
 	q->cb = cb;
 	q->arg = arg;
 	q->rrtype = rrtype;
+	if (cstr_copy(q->name, sizeof(q->name), name) == -1)
+		q->name[0] = '\0';	/* no DNS name is that long: fails */
 	q->next = dns->queries;
 	if (dns->queries)
 		dns->queries->prev = q;
 	dns->queries = q;
-	if (ub_resolve_async(dns->ctx, name, rrtype, 1 /* IN */, q,
-	    dns_on_result, &id) != 0)
-		event_base_once(dns->base, -1, EV_TIMEOUT, dns_fail_later, q,
+	if (q->name[0] && dns_cache_get(dns->cache, q->name, rrtype,
+	    time(NULL), &ans))
+		event_base_once(dns->base, -1, EV_TIMEOUT, dns_cached_later, q,
 		    &now);
+	else
+		dns_start(q);
 	return q;
+}
+
+static void
+dns_start(struct dns_query *q)
+{
+	struct timeval now = { 0, 0 };
+	int id;
+
+	if (q->name[0] == '\0' || ub_resolve_async(q->dns->ctx, q->name,
+	    q->rrtype, 1 /* IN */, q, dns_on_result, &id) != 0)
+		event_base_once(q->dns->base, -1, EV_TIMEOUT, dns_fail_later,
+		    q, &now);
 }
 
 void

@@ -399,9 +399,10 @@ def client_tls_context():
 class DnsServer:
     """A real dnsmasq on 127.0.0.1, authoritative for .test, serving the
     records a test gives it: mx=[(domain, host, pref)], a=[(name, ip)],
-    txt=[(name, text)], ptr=[(ip, name)], nxdomain=[domain]."""
+    txt=[(name, text)], ptr=[(ip, name)], nxdomain=[domain]; ttl: the TTL
+    of its answers (dnsmasq's default, 0, means nothing is cached)."""
 
-    def __init__(self, root, mx=(), a=(), txt=(), ptr=(), nxdomain=()):
+    def __init__(self, root, mx=(), a=(), txt=(), ptr=(), nxdomain=(), ttl=0):
         import shutil
         if not shutil.which("dnsmasq"):
             pytest.skip("dnsmasq not installed (Debian package dnsmasq-base)")
@@ -410,7 +411,7 @@ class DnsServer:
         args = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
                 "--no-hosts", "--listen-address=127.0.0.1", f"--port={self.port}",
                 "--bind-interfaces", "--local=/test/", "--local=/in-addr.arpa/",
-                f"--log-facility={self.log}", "--log-queries"]
+                f"--log-facility={self.log}", "--log-queries", f"--local-ttl={ttl}"]
         if os.geteuid() == 0:
             args.append("--user=root")
         for domain, host, pref in mx:

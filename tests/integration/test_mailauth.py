@@ -189,8 +189,8 @@ def dkimpy_key(tmp_path, alg):
 def receiver(make_facteur, dns_server, tmp_path):
     """A facteur receiving for example.test, and a DNS server that the
     test fills in: receiver(txt=[...]) -> started Facteur."""
-    def start(txt=(), extra=None, a=()):
-        d = dns_server(txt=list(txt), a=list(a))
+    def start(txt=(), extra=None, a=(), ttl=0):
+        d = dns_server(txt=list(txt), a=list(a), ttl=ttl)
         conf = {"dns.resolver": d.resolver}
         conf.update(extra or {})
         f = make_facteur(extra=conf)
@@ -257,6 +257,22 @@ def test_spf_none_and_helo_for_null_sender(receiver):
     res = sorted(authres(p.read_bytes()) for p in f.wait_messages("bob@example.test", 2))
     assert any("spf=pass smtp.helo=client.sender.test" in r for r in res), res
     assert any("spf=none smtp.mailfrom=nospf.test" in r for r in res), res
+
+
+def test_cached_answers_give_the_same_results(receiver, tmp_path):
+    """With answers that carry a TTL, facteur keeps them (src/dns/dns_cache.c):
+    the second and third messages are judged from the cache, alike."""
+    key, record = dkimpy_key(tmp_path, "ed25519")
+    f = receiver(txt=[("sender.test", "v=spf1 ip4:127.0.0.1 -all"),
+                      ("_dmarc.sender.test", "v=DMARC1; p=reject"),
+                      ("sel._domainkey.sender.test", txt_arg(record))], ttl=300)
+    msg = b"From: a@sender.test\r\nTo: bob@example.test\r\nSubject: c\r\n\r\nx\r\n"
+    for _ in range(3):
+        send_in(f, "a@sender.test", dkim.sign(msg, b"sel", b"sender.test", key,
+                                               signature_algorithm=b"ed25519-sha256") + msg)
+    results = [authres(p.read_bytes()) for p in f.wait_messages("bob@example.test", 3)]
+    for r in results:
+        assert "dkim=pass" in r and "spf=pass" in r and "dmarc=pass" in r, results
 
 
 def test_hostile_helo_cannot_add_a_verdict(receiver):
