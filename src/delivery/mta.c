@@ -24,6 +24,12 @@
 #include "server/server.h"
 
 #define MTA_TICK_MS 1000
+/*
+ * Batches in flight at once, one per worker thread: retiring a delivered
+ * entry is two unlinks, kernel CPU that a second core shares. Entries
+ * never have two operations in flight, so batches do not overlap.
+ */
+#define MTA_IO_PARALLEL 2
 #define MTA_ROUTE_TTL 300
 #define MTA_RELAY_DEST "[relay]"
 
@@ -109,10 +115,10 @@ mta_entry_complete(const struct mta_entry *e)
 }
 
 /*
- * Envelope saves and removals go to a worker thread in batches, like the
+ * Envelope saves and removals go to worker threads in batches, like the
  * inbound commit: one round writes (write, fsync, rename) or unlinks
  * every file of the batch, then fsyncs queue/ once for all of them; what
- * is asked while a round runs waits for the next one. A copy of the
+ * is asked while MTA_IO_PARALLEL rounds run waits for the next one. A copy of the
  * envelope travels with a save.
  */
 struct mta_io {
@@ -206,7 +212,7 @@ mta_io_done(void *arg)
 	struct mta *mta = b->mta;
 	struct mta_io *io;
 
-	mta->io_running = false;
+	mta->io_running--;
 	for (io = b->list; io; io = io->next)
 		mta_io_result(mta, io);
 	mta_io_free_list(b->list);
@@ -219,7 +225,7 @@ mta_io_kick(struct mta *mta)
 {
 	struct mta_io_batch *b;
 
-	if (mta->io_running || mta->io_queue == NULL ||
+	if (mta->io_running >= MTA_IO_PARALLEL || mta->io_queue == NULL ||
 	    server_stopping(mta->srv))
 		return;	/* stopping: mta_free() writes the rest itself */
 	b = xcalloc(1, sizeof(*b));
@@ -228,7 +234,7 @@ mta_io_kick(struct mta *mta)
 	b->list = mta->io_queue;
 	mta->io_queue = NULL;
 	mta->io_tail = &mta->io_queue;
-	mta->io_running = true;
+	mta->io_running++;
 	workq_submit(server_workq(mta->srv), mta_io_work, mta_io_done, b);
 }
 

@@ -98,7 +98,7 @@ struct mta {
 	struct mta_entry	*entries;
 	struct map		*index;		/* qid -> entry */
 	struct mta_io		*io_queue, **io_tail;	/* next batch */
-	bool			 io_running;	/* a batch on a worker */
+	unsigned		 io_running;	/* batches on workers */
 	struct mta_dest		*dests;
 	unsigned		 sessions;	/* all destinations */
 	struct mta_session	*slist;		/* live sessions */
