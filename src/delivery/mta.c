@@ -261,8 +261,10 @@ mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
 }
 
 /*
- * The report is durable (or was not needed): the entry can go. If it
- * could not be stored, the entry stays and the next tick tries again.
+ * The report is durable (or was not needed). The entry is saved with
+ * "reported" before it goes, so that a crash before the removal does not
+ * make the report again; if the report could not be stored, the entry
+ * stays and the next tick tries again.
  */
 struct mta_bounce_wait {
 	struct mta		*mta;
@@ -277,9 +279,11 @@ mta_bounce_done(void *arg, int error)
 
 	if (e != NULL) {
 		e->saving = false;
-		e->reported |= error == 0;
-		if (error == 0 && !server_stopping(w->mta->srv))
-			mta_io_start(w->mta, e, true);
+		if (error == 0) {
+			e->env.flags |= QUEUE_FLAG_REPORTED;
+			e->dirty = true;
+			mta_entry_settle(w->mta, e);
+		}
 	}
 	free(w);
 }
@@ -294,8 +298,8 @@ mta_entry_finish(struct mta *mta, struct mta_entry *e)
 	for (i = 0; i < e->env.nrcpts; i++)
 		failed |= e->env.rcpts[i].state == QUEUE_RCPT_FAILED ||
 		    e->env.rcpts[i].state == QUEUE_RCPT_EXPIRED;
-	/* A removal that failed after the report: do not report twice. */
-	if (failed && !e->reported && (!e->doomed || e->doom_bounce)) {
+	if (failed && !(e->env.flags & QUEUE_FLAG_REPORTED) &&
+	    (!e->doomed || e->doom_bounce)) {
 		struct mta_bounce_wait *w = xcalloc(1, sizeof(*w));
 
 		w->mta = mta;

@@ -35,7 +35,6 @@ struct mta_entry {
 	bool			 dirty;		/* changed since last save */
 	bool			 doomed;	/* delete asked: finish then go */
 	bool			 doom_bounce;
-	bool			 reported;	/* failure report stored */
 };
 
 /* Some recipients of one entry for one destination: one transaction. */

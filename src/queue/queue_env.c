@@ -66,6 +66,8 @@ queue_env_format(const struct queue_env *env, struct buf *out)
 		r |= buf_adds(out, " smtputf8");
 	if (env->flags & QUEUE_FLAG_WARNED)
 		r |= buf_adds(out, " warned");
+	if (env->flags & QUEUE_FLAG_REPORTED)
+		r |= buf_adds(out, " reported");
 	r |= buf_addc(out, '\n');
 	for (i = 0; i < env->nrcpts; i++)
 		r |= buf_addf(out, "rcpt %s %u %lld %s\n",
@@ -147,6 +149,8 @@ queue_parse_flags(struct str v, struct queue_env *env)
 			env->flags |= QUEUE_FLAG_SMTPUTF8;
 		else if (str_caseeq_cstr(w, "warned"))
 			env->flags |= QUEUE_FLAG_WARNED;
+		else if (str_caseeq_cstr(w, "reported"))
+			env->flags |= QUEUE_FLAG_REPORTED;
 		else if (!str_caseeq_cstr(w, "-"))
 			return -1;
 	}

@@ -16,7 +16,8 @@
  *   from alice@example.test          ("from" alone for the null sender)
  *   auth alice@example.test          ("auth -" when not authenticated)
  *   flags 8bitmime smtputf8 warned   ("flags -" when none; "warned":
- *                                     the delay warning was sent)
+ *                                     the delay warning was sent,
+ *                                     "reported": the failure report)
  *   rcpt pending 0 1795965739 bob@remote.example
  *   error 0 451 4.7.1 greylisted, try again later
  * "rcpt" fields: state, attempts, next attempt (unix time), address.
@@ -46,6 +47,7 @@ enum queue_rcpt_state {
 #define QUEUE_FLAG_8BITMIME	0x01
 #define QUEUE_FLAG_SMTPUTF8	0x02
 #define QUEUE_FLAG_WARNED	0x04	/* the delay warning was sent */
+#define QUEUE_FLAG_REPORTED	0x08	/* the failure report was sent */
 
 struct queue_rcpt {
 	char			 addr[SMTP_ADDR_TEXT_MAX];

@@ -285,6 +285,8 @@ static const struct parse_case parse_cases[] = {
 	    QID "created 0\nfrom\nauth -\nflags 8bitmime smtputf8\n" RCPT },
 	{ MAGIC QID RCPT "flags warned 8bitmime\n", NULL, MAGIC QID
 	    "created 0\nfrom\nauth -\nflags 8bitmime warned\n" RCPT },
+	{ MAGIC QID RCPT "flags reported warned\n", NULL, MAGIC QID
+	    "created 0\nfrom\nauth -\nflags warned reported\n" RCPT },
 	{ MAGIC QID RCPT "flags\n", NULL, MAGIC QID "created 0\nfrom\n"
 	    "auth -\nflags -\n" RCPT },
 	{ MAGIC QID RCPT "flags  smtputf8\t8bitmime \n", NULL, MAGIC QID
