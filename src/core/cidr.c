@@ -102,3 +102,35 @@ cidr_list_contains(const struct cidr_list *l, const char *ip)
 			return true;
 	return false;
 }
+
+void
+cidr_sockaddr_text(const struct sockaddr *sa, char *out, size_t size,
+    uint16_t *port)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+	const struct sockaddr_in *sin = (const void *)sa;
+	const void *addr = sa->sa_family == AF_INET6 ?
+	    (const void *)&sin6->sin6_addr : (const void *)&sin->sin_addr;
+
+	if (port != NULL)
+		*port = ntohs(sa->sa_family == AF_INET6 ? sin6->sin6_port :
+		    sin->sin_port);
+	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)size) == NULL)
+		cstr_copy(out, size, "unknown");
+}
+
+bool
+cidr_sockaddr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	}
+	return false;
+}

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sockaddr;
+
 struct cidr {
 	int	 family;		/* AF_INET or AF_INET6 */
 	uint8_t	 addr[16];
@@ -32,5 +34,13 @@ bool cidr_contains(const struct cidr *net, const char *ip);
 bool cidr_list_contains(const struct cidr_list *l, const char *ip);
 /* The counting key of an address (text): "a.b.c.d" or "x:x:x:x::/64". */
 int cidr_client_key(const char *ip, char *out, size_t size);
+/*
+ * A peer's address as numeric text ("unknown" if it cannot be written),
+ * and its port in *port when port is not NULL. IPv4 and IPv6.
+ */
+void cidr_sockaddr_text(const struct sockaddr *sa, char *out, size_t size,
+    uint16_t *port);
+/* 127.0.0.0/8 or ::1. */
+bool cidr_sockaddr_is_loopback(const struct sockaddr *sa);
 
 #endif

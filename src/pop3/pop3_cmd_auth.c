@@ -20,37 +20,21 @@
  */
 #include "core/common.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 
 #include "auth/auth_check.h"
 #include "auth/auth_sasl.h"
+#include "core/cidr.h"
 #include "core/log.h"
 #include "net/conn.h"
 #include "pop3/pop3_int.h"
-
-static bool
-pop3_peer_is_loopback(const struct pop3_session *s)
-{
-	if (s->peer.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)&s->peer;
-
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (s->peer.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)&s->peer;
-
-		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
-	}
-	return false;
-}
 
 bool
 pop3_creds_allowed(struct pop3_session *s)
 {
 	return conn_is_tls(s->conn) ||
 	    (server_config(s->srv)->auth_plaintext_localhost &&
-	    pop3_peer_is_loopback(s));
+	    cidr_sockaddr_is_loopback((const struct sockaddr *)&s->peer));
 }
 
 void

@@ -12,8 +12,8 @@
  */
 #include "core/common.h"
 
-#include <arpa/inet.h>
 
+#include "core/cidr.h"
 #include "core/log.h"
 #include "net/conn.h"
 #include "pop3/pop3_int.h"
@@ -119,27 +119,6 @@ pop3_stop(struct server_client *cl)
 	pop3_close(s);
 }
 
-static void
-pop3_peer_text(struct pop3_session *s, const struct sockaddr *sa)
-{
-	const void *addr;
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		addr = &sin6->sin6_addr;
-		s->port = ntohs(sin6->sin6_port);
-	} else {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		addr = &sin->sin_addr;
-		s->port = ntohs(sin->sin_port);
-	}
-	if (inet_ntop(sa->sa_family, addr, s->client.ip,
-	    sizeof(s->client.ip)) == NULL)
-		cstr_copy(s->client.ip, sizeof(s->client.ip), "unknown");
-}
-
 void
 pop3_session_start(struct server *srv, int fd, enum listener_kind kind,
     const struct sockaddr *peer, socklen_t peerlen)
@@ -152,7 +131,8 @@ pop3_session_start(struct server *srv, int fd, enum listener_kind kind,
 	s->stream.fd = -1;
 	util_random_id(s->id);
 	memcpy(&s->peer, peer, MIN((size_t)peerlen, sizeof(s->peer)));
-	pop3_peer_text(s, peer);
+	cidr_sockaddr_text(peer, s->client.ip, sizeof(s->client.ip),
+	    &s->port);
 	s->client.stop = pop3_stop;
 	server_client_add(srv, &s->client);
 	s->conn = conn_new(server_base(srv), fd, pop3_on_conn, s);

@@ -8,7 +8,6 @@
  */
 #include "core/common.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -47,17 +46,6 @@ server_bind(const struct listen_addr *a)
 		return -1;
 	}
 	return fd;
-}
-
-static void
-server_ip_text(const struct sockaddr *sa, char *out, size_t size)
-{
-	const void *addr = sa->sa_family == AF_INET6 ?
-	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
-	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-
-	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)size) == NULL)
-		cstr_copy(out, size, "unknown");
 }
 
 /* Best effort: the socket is fresh, a short reply fits its buffer. */
@@ -119,7 +107,7 @@ server_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	char ip[64], key[80];
 
 	(void)lev;
-	server_ip_text(sa, ip, sizeof(ip));
+	cidr_sockaddr_text(sa, ip, sizeof(ip), NULL);
 	if (srv->stopping) {
 		server_refuse_fd(fd, cfg->hostname, "Service shutting down");
 		return;

@@ -17,29 +17,13 @@
  */
 #include "core/common.h"
 
-#include <arpa/inet.h>
 
 #include "auth/auth_check.h"
 #include "auth/auth_sasl.h"
+#include "core/cidr.h"
 #include "core/log.h"
 #include "net/conn.h"
 #include "smtp/smtp_int.h"
-
-static bool
-smtp_peer_is_loopback(const struct smtp_session *s)
-{
-	if (s->peer.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)&s->peer;
-
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (s->peer.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)&s->peer;
-
-		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
-	}
-	return false;
-}
 
 /* AUTH exists on this listener at all. */
 bool
@@ -57,7 +41,7 @@ smtp_auth_offered(struct smtp_session *s)
 		return false;
 	return conn_is_tls(s->conn) ||
 	    (server_config(s->srv)->auth_plaintext_localhost &&
-	    smtp_peer_is_loopback(s));
+	    cidr_sockaddr_is_loopback((const struct sockaddr *)&s->peer));
 }
 
 void

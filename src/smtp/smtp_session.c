@@ -9,9 +9,9 @@
  */
 #include "core/common.h"
 
-#include <arpa/inet.h>
 #include <event2/event.h>
 
+#include "core/cidr.h"
 #include "core/log.h"
 #include "net/conn.h"
 #include "queue/commit.h"
@@ -149,27 +149,6 @@ smtp_stop(struct server_client *cl)
 	smtp_close(s);
 }
 
-static void
-smtp_peer_text(struct smtp_session *s, const struct sockaddr *sa)
-{
-	const void *addr;
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		addr = &sin6->sin6_addr;
-		s->port = ntohs(sin6->sin6_port);
-	} else {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		addr = &sin->sin_addr;
-		s->port = ntohs(sin->sin_port);
-	}
-	if (inet_ntop(sa->sa_family, addr, s->client.ip,
-	    sizeof(s->client.ip)) == NULL)
-		cstr_copy(s->client.ip, sizeof(s->client.ip), "unknown");
-}
-
 void
 smtp_session_start(struct server *srv, int fd, enum listener_kind kind,
     const struct sockaddr *peer, socklen_t peerlen)
@@ -182,7 +161,8 @@ smtp_session_start(struct server *srv, int fd, enum listener_kind kind,
 	s->kind = kind;
 	util_random_id(s->id);
 	memcpy(&s->peer, peer, MIN((size_t)peerlen, sizeof(s->peer)));
-	smtp_peer_text(s, peer);
+	cidr_sockaddr_text(peer, s->client.ip, sizeof(s->client.ip),
+	    &s->port);
 	s->client.stop = smtp_stop;
 	smtp_tx_reset(s);
 	server_client_add(srv, &s->client);

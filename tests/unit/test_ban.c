@@ -6,6 +6,7 @@
  */
 #include "core/common.h"
 
+#include <arpa/inet.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -249,4 +250,32 @@ TEST(ban_survives_restart)
 	ban_free(&again);
 	event_base_free(base);
 	ban_fixture_release(&fx);
+}
+
+TEST(cidr_sockaddr_text_and_loopback)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(2525) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+	    .sin6_port = htons(587) };
+	char ip[64];
+	uint16_t port = 0;
+
+	inet_pton(AF_INET, "127.3.4.5", &sin.sin_addr);
+	cidr_sockaddr_text((struct sockaddr *)&sin, ip, sizeof(ip), &port);
+	CHECK_EQ_STR(ip, "127.3.4.5");
+	CHECK_EQ_INT(port, 2525);
+	CHECK(cidr_sockaddr_is_loopback((struct sockaddr *)&sin));
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	CHECK(!cidr_sockaddr_is_loopback((struct sockaddr *)&sin));
+
+	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
+	cidr_sockaddr_text((struct sockaddr *)&sin6, ip, sizeof(ip), &port);
+	CHECK_EQ_STR(ip, "::1");
+	CHECK_EQ_INT(port, 587);
+	CHECK(cidr_sockaddr_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr);
+	cidr_sockaddr_text((struct sockaddr *)&sin6, ip, sizeof(ip), NULL);
+	CHECK_EQ_STR(ip, "2001:db8::1");
+	CHECK(!cidr_sockaddr_is_loopback((struct sockaddr *)&sin6));
 }
