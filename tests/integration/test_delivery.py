@@ -221,6 +221,18 @@ def test_expiry_bounces(world):
     assert "expired" in w.f.log()
 
 
+def wait_warned(f, qid, timeout=10):
+    """The envelope records the warning a moment after the report itself
+    is stored: wait for that save."""
+    env = f.data_dir / "queue" / f"{qid}.env"
+    end = time.time() + timeout
+    while time.time() < end:
+        if "warned" in env.read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no 'warned' in {env}:\n{env.read_text()}")
+
+
 def test_delay_warning_once_then_delivery(world, sinks):
     """[queue] delay_warning: a message still pending after it gets one
     "delayed" report (RFC 3464), stays queued, and is delivered later."""
@@ -236,7 +248,7 @@ def test_delay_warning_once_then_delivery(world, sinks):
     assert "Will-Retry-Until: " in st
     assert "Subject: slow one" in headers.as_string()
     [qid] = queue_ids(w.f)
-    assert "warned" in (w.f.data_dir / "queue" / f"{qid}.env").read_text()
+    wait_warned(w.f, qid)                            # saved after the report
     time.sleep(3)                                    # more retries: no second warning
     sink = sinks("127.0.0.2", w.port)
     sink.wait(1, timeout=20)
@@ -251,7 +263,8 @@ def test_delay_warning_survives_restart(world):
     submit(w.f, ["bob@remote.test"])
     w.f.wait_messages("alice@example.test", 1, timeout=20)
     w.f.wait_log("event=delay-warning ")
-    time.sleep(1.5)                                  # the envelope save
+    [qid] = queue_ids(w.f)
+    wait_warned(w.f, qid)                            # the envelope save
     w.f.stop()
     w.f.start()
     time.sleep(3)
