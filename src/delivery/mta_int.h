@@ -97,7 +97,8 @@ struct mta {
 	struct mta_entry	*entries;
 	struct map		*index;		/* qid -> entry */
 	struct mta_io		*io_queue, **io_tail;	/* next batch */
-	unsigned		 io_running;	/* batches on workers */
+	unsigned		 io_running;	/* batches on iowq */
+	struct workq		*iowq;		/* queue file I/O threads */
 	struct mta_dest		*dests;
 	unsigned		 sessions;	/* all destinations */
 	struct mta_session	*slist;		/* live sessions */
