@@ -12,6 +12,11 @@
  * Independently of the machine, it also checks where the message must end
  * (at the first <CRLF>.<CRLF>, or a first line of ".") and that BDAT
  * passes bytes through untouched.
+ *
+ * The client's side, smtp_data_stuff(): the payload, stuffed in the
+ * chunks above and ended as the SMTP client ends it, must read back
+ * through the machine to its very end, never earlier (our client cannot
+ * be made to smuggle), and, for CRLF-only text, as the same bytes.
  */
 #include "core/common.h"
 
@@ -93,6 +98,46 @@ expected_end(const char *in, size_t len)
 	return p ? (size_t)(p - in) + 5 : 0;
 }
 
+static void
+stuff_round_trip(const char *in, size_t len, const uint8_t *sizes)
+{
+	char *wire = xmalloc(2 * len + 5), *back = xmalloc(2 * len + 7);
+	size_t pos = 0, k = 0, n = 0, used, outn;
+	struct smtp_data d;
+	struct smtp_stuff st;
+	const char *end;
+
+	smtp_stuff_init(&st);
+	while (pos < len) {
+		size_t chunk = (size_t)(sizes[k++ % 3] % 32) + 1, w;
+		char *tmp;
+
+		chunk = MIN(chunk, len - pos);	/* MIN evaluates twice */
+		tmp = xmalloc(2 * chunk);
+		w = smtp_data_stuff(&st, in + pos, chunk, tmp);
+		if (w < chunk || w > 2 * chunk)
+			abort();
+		memcpy(wire + n, tmp, w);
+		free(tmp);
+		n += w;
+		pos += chunk;
+	}
+	/* As mta_body_pump() ends it. */
+	end = smtp_data_stuff_end(&st);
+	memcpy(wire + n, end, strlen(end));
+	n += strlen(end);
+	smtp_data_init(&d, SMTP_DATA_MODE_DATA);
+	used = smtp_data_feed(&d, wire, n, back, &outn);
+	if (!d.done || used != n)
+		abort();
+	if (!(d.flags & (SMTP_DATA_BARE_CR | SMTP_DATA_BARE_LF)) &&
+	    (outn != len + (strlen(end) == 3 ? 0 : 2) ||
+	    memcmp(back, in, len) != 0))
+		abort();
+	free(wire);
+	free(back);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -115,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_feed(mode, finish, in, len, one, 1, &bytes);
 	same(&whole, &chunks);
 	same(&whole, &bytes);
+	stuff_round_trip(in, len, data + 1);
 
 	if (mode == SMTP_DATA_MODE_BDAT) {
 		/* No dot processing, no end: bytes pass through unchanged. */

@@ -22,13 +22,13 @@
 
 #include "auth/auth_sasl.h"
 #include "config/config.h"
-#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "delivery/mta_int.h"
 #include "net/conn.h"
 #include "queue/queue_file.h"
 #include "server/server.h"
+#include "smtp/smtp_data.h"
 
 /* RFC 5321 4.5.3.2: how long each reply may take, in seconds. */
 #define MTA_T_GREETING	300
@@ -36,7 +36,7 @@
 #define MTA_T_DATA	120
 #define MTA_T_BLOCK	180
 #define MTA_T_DOT	600
-#define MTA_BODY_CHUNK	65536
+#define MTA_BODY_CHUNK	32768	/* and twice that for the stuffed copy */
 #define MTA_LINE_MAX	4096
 
 enum mta_state {
@@ -78,7 +78,7 @@ struct mta_session {
 	bool			 mail_ok;
 	size_t			 naccepted;
 	int			 fd;		/* the message, during BODY */
-	bool			 bol;
+	struct smtp_stuff	 stuff;		/* dot-stuffing state */
 	char			 error[QUEUE_ERROR_MAX];
 };
 
@@ -392,44 +392,30 @@ mta_session_next(struct mta_session *ms)
 static void
 mta_body_pump(struct mta_session *ms)
 {
-	char chunk[MTA_BODY_CHUNK];
-	struct buf out;
+	char chunk[MTA_BODY_CHUNK], out[2 * MTA_BODY_CHUNK];
 	ssize_t n;
-	size_t i;
-	int r = 0;
 
-	buf_init(&out, MTA_BODY_CHUNK * 2 + 8);
 	while (conn_output_len(ms->conn) < CONN_WRITE_LOW) {
 		n = read(ms->fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			buf_release(&out);
 			mta_session_failed(ms, "cannot read the queued message");
 			return;
 		}
 		if (n == 0) {
 			/* RFC 5321 4.1.1.4: the end of data indication. */
-			conn_write(ms->conn, ms->bol ? ".\r\n" : "\r\n.\r\n",
-			    ms->bol ? 3 : 5);
+			conn_write(ms->conn, smtp_data_stuff_end(&ms->stuff),
+			    strlen(smtp_data_stuff_end(&ms->stuff)));
 			close(ms->fd);
 			ms->fd = -1;
 			ms->state = MS_DOT;
 			mta_set_timeout(ms, MTA_T_DOT);
 			break;
 		}
-		buf_reset(&out);
-		for (i = 0; i < (size_t)n; i++) {
-			/* RFC 5321 4.5.2: transparency, a leading dot doubled. */
-			if (ms->bol && chunk[i] == '.')
-				r |= buf_addc(&out, '.');
-			r |= buf_addc(&out, chunk[i]);
-			ms->bol = chunk[i] == '\n';
-		}
-		(void)r;	/* out holds at most 2 * n bytes */
-		conn_write(ms->conn, buf_data(&out), buf_len(&out));
+		conn_write(ms->conn, out,
+		    smtp_data_stuff(&ms->stuff, chunk, (size_t)n, out));
 	}
-	buf_release(&out);
 }
 
 static void
@@ -618,7 +604,7 @@ mta_on_data(struct mta_session *ms, char *err, size_t errsize)
 		return;
 	}
 	ms->state = MS_BODY;
-	ms->bol = true;
+	smtp_stuff_init(&ms->stuff);
 	mta_set_timeout(ms, MTA_T_BLOCK);
 	mta_body_pump(ms);
 }

@@ -139,3 +139,48 @@ smtp_data_strerror(unsigned flags)
 		    "(RFC 5322 2.1.1)";
 	return NULL;
 }
+
+/*
+ * RFC 5321 4.5.2, the sender's side of transparency: a dot that begins a
+ * line is doubled. Whole lines are copied with memchr/memcpy, not a byte
+ * at a time (this runs for every byte the SMTP client sends).
+ */
+void
+smtp_stuff_init(struct smtp_stuff *s)
+{
+	s->bol = true;
+	s->cr = false;
+	s->crlf = true;
+}
+
+size_t
+smtp_data_stuff(struct smtp_stuff *s, const char *in, size_t inlen,
+    char *out)
+{
+	const char *p = in, *end = in + inlen, *nl;
+	char *o = out;
+	size_t n;
+
+	if (inlen == 0)
+		return 0;
+	while (p < end) {
+		if (s->bol && *p == '.')
+			*o++ = '.';
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+		s->bol = nl != NULL;
+	}
+	s->crlf = in[inlen - 1] == '\n' &&
+	    (inlen >= 2 ? in[inlen - 2] == '\r' : s->cr);
+	s->cr = in[inlen - 1] == '\r';
+	return (size_t)(o - out);
+}
+
+const char *
+smtp_data_stuff_end(const struct smtp_stuff *s)
+{
+	return s->crlf ? ".\r\n" : "\r\n.\r\n";
+}

@@ -56,5 +56,29 @@ size_t smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
 size_t smtp_data_finish(struct smtp_data *d, char *out);
 /* A static reason for the first problem in flags, or NULL. */
 const char *smtp_data_strerror(unsigned flags);
+/*
+ * The other direction, for the SMTP client (RFC 5321 4.5.2): the message
+ * is copied with every dot that begins a line doubled. A line begins
+ * after any LF, bare or not, so that no receiver, strict or lenient about
+ * bare LFs, can see an end of data inside the message.
+ */
+struct smtp_stuff {
+	bool		 bol;	/* at the start of a line */
+	bool		 cr;	/* the last byte was CR */
+	bool		 crlf;	/* what was copied is empty or ends with CRLF */
+};
+
+void smtp_stuff_init(struct smtp_stuff *s);
+/* Copies in to out, which needs room for 2 * inlen bytes; returns the
+ * number of bytes written. Chunks of any size give the same result. */
+size_t smtp_data_stuff(struct smtp_stuff *s, const char *in, size_t inlen,
+    char *out);
+/*
+ * The end of data to send after the message: ".\r\n" when it ended with
+ * CRLF (or was empty), else "\r\n.\r\n" (RFC 5321 4.1.1.4: a message
+ * whose last line lacks CRLF, even one ending in a bare LF, must still
+ * end with <CRLF>.<CRLF>).
+ */
+const char *smtp_data_stuff_end(const struct smtp_stuff *s);
 
 #endif
