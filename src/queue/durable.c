@@ -4,6 +4,7 @@
 #include "core/common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -14,6 +15,15 @@ durable_init(struct durable_file *f)
 {
 	f->fd = -1;
 	f->tmp[0] = f->final[0] = f->dir[0] = '\0';
+}
+
+void
+durable_start(struct durable_file *f)
+{
+	if (f->fd != -1 &&
+	    sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE) == -1) {
+		/* only a hint: the fdatasync that follows decides */
+	}
 }
 
 int

@@ -19,6 +19,11 @@ struct durable_file {
 };
 
 void durable_init(struct durable_file *f);
+/*
+ * Starts writing the file's data to the device without waiting (a hint,
+ * errors ignored: durable_sync() is what makes it durable).
+ */
+void durable_start(struct durable_file *f);
 /* fdatasync: 0 or -1 with errno. */
 int durable_sync(struct durable_file *f);
 /* rename(tmp, final) and close: 0 or -1 with errno. */
