@@ -464,6 +464,8 @@ class Sink:
         PROCS.add("smtp-sink", self.stop)
 
     def start(self):
+        if self.proc:
+            return		# already up (a second one could not bind)
         args = [SMTP_SINK, "-u", RUN_USER, "-4", f"127.0.0.1:{self.port}", "1024"]
         COMMANDS["smtp-sink"] = " ".join(args)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
@@ -1145,13 +1147,36 @@ def postfix_drain(pfx, sink, n):
     return n / (time.time() - t0)
 
 
+def facteur_drain(fct, conf, n, queue_cmd, peer_down, peer_up):
+    """facteur's drain: n messages queued with queue_cmd while the peer is
+    down (each tried once: deferred), then peer_up() and the queue flushed
+    (`facteur queue flush`); msgs/s until the queue is empty. The peer is
+    left up."""
+    cli = [str(FACTEUR), "queue"]
+
+    def all_tried():
+        r = subprocess.run(cli + ["list", "-c", conf], capture_output=True, text=True)
+        return len(re.findall(r"\(attempts [1-9]", r.stdout)) >= n
+    peer_down()
+    run_smtp_source(queue_cmd)
+    wait_until(all_tried, 300, "every queued message to be tried once", 0.5)
+    peer_up()
+    flush = cli + ["flush", "-c", conf]
+    COMMANDS["facteur queue flush"] = " ".join(flush)
+    t0 = time.time()
+    r = subprocess.run(flush, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise BenchError("facteur queue flush: " + r.stderr)
+    wait_until(fct.queue_empty, 600, "facteur's queue to empty", 0.02)
+    return n / (time.time() - t0)
+
+
 def outbound(fct, pfx, sink, smoke):
     """facteur delivering to smtp-sink through the MX of remote.test (served
     by dnsmasq), versus Postfix's drain to the same sink and smtp-source
     straight to it."""
     n = 100 if smoke else 3000
     res = {"n": n}
-    cli = [str(FACTEUR), "queue"]
     conf = str(fct.root / "facteur-warn.conf")
     fct.reset()
 
@@ -1168,37 +1193,12 @@ def outbound(fct, pfx, sink, smoke):
     res["live_accept"] = n / (t1 - t0)
     res["live"] = n / (t2 - t0)
     # 2. Drain: the same number queued while the sink is down (every entry
-    #    deferred once), then the sink is started and the queue flushed.
-    sink.stop()
-    run_smtp_source(cmd)
-
-    def all_tried():
-        r = subprocess.run(cli + ["list", "-c", conf], capture_output=True, text=True)
-        return len(re.findall(r"\(attempts [1-9]", r.stdout)) >= n
-    wait_until(all_tried, 300, "every queued message to be tried once", 0.5)
-    sink.start()
-    t0 = time.time()
-    r = subprocess.run(cli + ["flush", "-c", conf], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise BenchError("facteur queue flush: " + r.stderr)
-    COMMANDS["facteur queue flush"] = " ".join(cli + ["flush", "-c", conf])
-    wait_until(fct.queue_empty, 600, "facteur's queue to empty", 0.02)
-    res["drain"] = n / (time.time() - t0)
-    sink.stop()
-    # 2b. Postfix's drain, twice, in turn with facteur's (a second one).
-    drains, pdrains = [res["drain"]], []
-    for i in range(1 if smoke else 2):
+    #    deferred once), then the sink is started and the queue flushed;
+    #    in turn with Postfix's drain of the same (twice each).
+    drains, pdrains = [], []
+    for _ in range(1 if smoke else 2):
+        drains.append(facteur_drain(fct, conf, n, cmd, sink.stop, sink.start))
         pdrains.append(postfix_drain(pfx, sink, n))
-        if i == 0 and not smoke:
-            sink.stop()		# postfix_drain() leaves it running
-            run_smtp_source(cmd)
-            wait_until(all_tried, 300, "every queued message to be tried once", 0.5)
-            sink.start()
-            t0 = time.time()
-            subprocess.run(cli + ["flush", "-c", conf], capture_output=True, text=True)
-            wait_until(fct.queue_empty, 600, "facteur's queue to empty", 0.02)
-            drains.append(n / (time.time() - t0))
-            sink.stop()
     res["drains"], res["postfix_drains"] = drains, pdrains
     res["drain"], res["postfix_drain"] = med(drains), med(pdrains)
     sink.start()
@@ -1218,7 +1218,6 @@ def outbound(fct, pfx, sink, smoke):
     return res
 
 
-
 def real_peer(fct, pfx, smoke, label="same disk"):
     """The drain of outbound(), to a peer that does what a receiving MTA
     does: Postfix, whose smtpd and cleanup fsync each message before the
@@ -1226,7 +1225,6 @@ def real_peer(fct, pfx, smoke, label="same disk"):
     peer" when its drain to it matches smtp-source's rate to it with the
     same number of connections (4, reused)."""
     n = 100 if smoke else 2000
-    cli = [str(FACTEUR), "queue"]
     conf = str(fct.conf("warn", name="peer", delivery_port=pfx.port))
     COMMANDS[f"facteur, peer test ({label})"] = \
         f"{FACTEUR} serve -c {conf}  ([delivery] port = Postfix's)"
@@ -1235,20 +1233,13 @@ def real_peer(fct, pfx, smoke, label="same disk"):
     fct.start(name="peer")
     res = {"n": n, "label": label, "facteur": [], "direct": []}
 
-    def all_tried():
-        r = subprocess.run(cli + ["list", "-c", conf], capture_output=True, text=True)
-        return len(re.findall(r"\(attempts [1-9]", r.stdout)) >= n
+    def peer_up():
+        pfx.start()
+        warm_up(pfx, 4)		# its smtpd processes up, as for smtp-source below
+    queue_cmd = smtp_source_cmd(fct.port, 10, n, 1, 1024, to=PEER_FWD)
     try:
         for _ in range(1 if smoke else 2):
-            pfx.stop()
-            run_smtp_source(smtp_source_cmd(fct.port, 10, n, 1, 1024, to=PEER_FWD))
-            wait_until(all_tried, 300, "every queued message to be tried once", 0.5)
-            pfx.start()
-            warm_up(pfx, 4)		# its smtpd processes up, as for smtp-source below
-            t0 = time.time()
-            subprocess.run(cli + ["flush", "-c", conf], capture_output=True, text=True)
-            wait_until(fct.queue_empty, 600, "facteur's queue to empty", 0.02)
-            res["facteur"].append(n / (time.time() - t0))
+            res["facteur"].append(facteur_drain(fct, conf, n, queue_cmd, pfx.stop, peer_up))
             wait_until(pfx.idle_fn, 300, "Postfix to deliver what it received")
             cmd = smtp_source_cmd(pfx.port, 4, n, 1, 1024, to=PEER_RCPT, extra=("-d",))
             COMMANDS["smtp-source direct to Postfix"] = " ".join(cmd)
@@ -1262,6 +1253,7 @@ def real_peer(fct, pfx, smoke, label="same disk"):
     log(f"outbound to Postfix as the peer ({label}): facteur drain {res['drain']:.0f} msg/s, "
         f"smtp-source -> Postfix {res['direct_med']:.0f} msg/s")
     return res
+
 
 # --------------------------------------------------------------------------
 

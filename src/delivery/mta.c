@@ -120,11 +120,11 @@ mta_entry_complete(const struct mta_entry *e)
 }
 
 /*
- * Envelope saves and removals go to worker threads in batches, like the
- * inbound commit: one round writes (write, fsync, rename) or unlinks
- * every file of the batch, then fsyncs queue/ once for all of them; what
- * is asked while MTA_IO_PARALLEL rounds run waits for the next one. A copy of the
- * envelope travels with a save.
+ * Envelope saves and removals go to the queue's I/O threads in batches,
+ * like the inbound commit: one round writes (write, fsync, rename) or
+ * unlinks every file of the batch, then fsyncs queue/ once for all of
+ * them; what is asked while MTA_IO_PARALLEL rounds run waits for the
+ * next one. A copy of the envelope travels with a save.
  */
 struct mta_io {
 	struct mta_io		*next;

@@ -393,6 +393,7 @@ static void
 mta_body_pump(struct mta_session *ms)
 {
 	char chunk[MTA_BODY_CHUNK], out[2 * MTA_BODY_CHUNK];
+	const char *end;
 	ssize_t n;
 
 	while (conn_output_len(ms->conn) < CONN_WRITE_LOW) {
@@ -405,8 +406,8 @@ mta_body_pump(struct mta_session *ms)
 		}
 		if (n == 0) {
 			/* RFC 5321 4.1.1.4: the end of data indication. */
-			conn_write(ms->conn, smtp_data_stuff_end(&ms->stuff),
-			    strlen(smtp_data_stuff_end(&ms->stuff)));
+			end = smtp_data_stuff_end(&ms->stuff);
+			conn_write(ms->conn, end, strlen(end));
 			close(ms->fd);
 			ms->fd = -1;
 			ms->state = MS_DOT;

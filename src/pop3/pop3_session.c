@@ -12,7 +12,6 @@
  */
 #include "core/common.h"
 
-
 #include "core/cidr.h"
 #include "core/log.h"
 #include "net/conn.h"

@@ -17,7 +17,6 @@
  */
 #include "core/common.h"
 
-
 #include "auth/auth_check.h"
 #include "auth/auth_sasl.h"
 #include "core/cidr.h"
