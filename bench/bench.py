@@ -245,6 +245,51 @@ def status_kb(pid, key):
     return 0
 
 
+def cpu_seconds(pid, tid=None):
+    """User + system CPU seconds of a process (all its threads), or of one
+    of its threads."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
+    try:
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU per message over a run: the sender's event loop (facteur's main
+    thread), the sender's other threads (facteur's I/O and worker threads),
+    and the peer process. Where the CPU goes says who limits the rate on a
+    machine whose 2 cores the sender and the peer share."""
+    def __init__(self, sender_pid, peer_pid):
+        self.sender, self.peer = sender_pid, peer_pid
+        self.t0 = self._now()
+
+    def _now(self):
+        return (cpu_seconds(self.sender, self.sender), cpu_seconds(self.sender),
+                cpu_seconds(self.peer))
+
+    def per_message(self, n):
+        loop1, all1, peer1 = self._now()
+        loop0, all0, peer0 = self.t0
+        us = lambda v: 1e6 * v / n
+        return {"loop": us(loop1 - loop0), "threads": us((all1 - loop1) - (all0 - loop0)),
+                "peer": us(peer1 - peer0)}
+
+
+def run_smtp_source_cpu(cmd, peer_pid, n):
+    """run_smtp_source(), and the CPU per message of smtp-source (a child
+    of this process: its rusage) and of the peer."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peer0 = cpu_seconds(peer_pid)
+    t0, t1 = run_smtp_source(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    src = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return t0, t1, {"loop": 1e6 * src / n, "threads": 0.0,
+                    "peer": 1e6 * (cpu_seconds(peer_pid) - peer0) / n}
+
+
 class Sampler(threading.Thread):
     """Peak of the summed RSS (every 0.1 s) and PSS (every 0.5 s) of the
     processes pids_fn() returns."""
@@ -1147,11 +1192,12 @@ def postfix_drain(pfx, sink, n):
     return n / (time.time() - t0)
 
 
-def facteur_drain(fct, conf, n, queue_cmd, peer_down, peer_up):
+def facteur_drain(fct, conf, n, queue_cmd, peer_down, peer_up, cpu=None):
     """facteur's drain: n messages queued with queue_cmd while the peer is
     down (each tried once: deferred), then peer_up() and the queue flushed
     (`facteur queue flush`); msgs/s until the queue is empty. The peer is
-    left up."""
+    left up. With cpu = (list, function giving the peer's pid), the CPU per
+    message (CpuMeter) is appended to the list."""
     cli = [str(FACTEUR), "queue"]
 
     def all_tried():
@@ -1163,12 +1209,16 @@ def facteur_drain(fct, conf, n, queue_cmd, peer_down, peer_up):
     peer_up()
     flush = cli + ["flush", "-c", conf]
     COMMANDS["facteur queue flush"] = " ".join(flush)
+    meter = CpuMeter(fct.server_pid, cpu[1]()) if cpu is not None else None
     t0 = time.time()
     r = subprocess.run(flush, capture_output=True, text=True)
     if r.returncode != 0:
         raise BenchError("facteur queue flush: " + r.stderr)
     wait_until(fct.queue_empty, 600, "facteur's queue to empty", 0.02)
-    return n / (time.time() - t0)
+    rate = n / (time.time() - t0)
+    if meter:
+        cpu[0].append(meter.per_message(n))
+    return rate
 
 
 def outbound(fct, pfx, sink, smoke):
@@ -1195,9 +1245,10 @@ def outbound(fct, pfx, sink, smoke):
     # 2. Drain: the same number queued while the sink is down (every entry
     #    deferred once), then the sink is started and the queue flushed;
     #    in turn with Postfix's drain of the same (twice each).
-    drains, pdrains = [], []
+    drains, pdrains, dcpu = [], [], []
     for _ in range(1 if smoke else 2):
-        drains.append(facteur_drain(fct, conf, n, cmd, sink.stop, sink.start))
+        drains.append(facteur_drain(fct, conf, n, cmd, sink.stop, sink.start,
+                                    cpu=(dcpu, lambda: sink.proc.pid)))
         pdrains.append(postfix_drain(pfx, sink, n))
     res["drains"], res["postfix_drains"] = drains, pdrains
     res["drain"], res["postfix_drain"] = med(drains), med(pdrains)
@@ -1205,13 +1256,16 @@ def outbound(fct, pfx, sink, smoke):
     # 3. The ceiling: smtp-source to smtp-sink with facteur's connection
     #    count ([delivery] max_per_domain = 4), reusing connections (-d)
     #    as facteur does.
-    direct = []
+    direct, scpu = [], []
     for _ in range(1 if smoke else 3):
         cmd = smtp_source_cmd(sink.port, 4, n, 1, 1024, extra=("-d",))
         COMMANDS["smtp-source direct to smtp-sink"] = " ".join(cmd)
-        t0, t1 = run_smtp_source(cmd)
+        t0, t1, c = run_smtp_source_cpu(cmd, sink.proc.pid, n)
         direct.append(n / (t1 - t0))
+        scpu.append(c)
     res["direct"] = med(direct)
+    res["cpu"] = {who: {k: med([x[k] for x in runs]) for k in ("loop", "threads", "peer")}
+                  for who, runs in (("facteur", dcpu), ("smtp-source", scpu))}
     sink.stop()
     log(f"outbound: relay-through {res['live']:.0f} msg/s, drain {res['drain']:.0f} msg/s "
         f"(Postfix {res['postfix_drain']:.0f}), smtp-source -> smtp-sink {res['direct']:.0f} msg/s")
@@ -1449,6 +1503,21 @@ def write_results(path, info, probe, thr, mem, idle, fs, lat, outb, elapsed, smo
           ", ".join(fmt(x) for x in outb.get("drains", [])) + "; Postfix: " +
           ", ".join(fmt(x) for x in outb.get("postfix_drains", [])) + "), run in turn.")
         w("")
+        cpu = outb.get("cpu")
+        if cpu:
+            f, s = cpu["facteur"], cpu["smtp-source"]
+            w("Where the CPU goes, in µs per message (medians; from `/proc/<pid>/task/*/stat` "
+              "and smtp-source's rusage). The sender and the sink share the machine's "
+              f"{os.cpu_count()} cores, so the sum of the three sets the rate:")
+            w("")
+            w("| sender | its event loop (SMTP client; facteur also reads the queued "
+              "message) | its other threads (facteur: removing delivered entries) | "
+              "smtp-sink | total |")
+            w("|---|---:|---:|---:|---:|")
+            for name, c in (("facteur drain", f), ("smtp-source -s 4 -d", s)):
+                w(f"| {name} | {c['loop']:.0f} | {c['threads']:.0f} | {c['peer']:.0f} | "
+                  f"{c['loop'] + c['threads'] + c['peer']:.0f} |")
+            w("")
         prs = outb.get("peers")
         if prs:
             pr = prs[0]

@@ -40,6 +40,7 @@ workq_thread(void *arg)
 	struct workq *wq = arg;
 	struct workq_job *job;
 	uint64_t one = 1;
+	bool wake;
 
 	pthread_mutex_lock(&wq->lock);
 	for (;;) {
@@ -53,10 +54,21 @@ workq_thread(void *arg)
 		pthread_mutex_unlock(&wq->lock);
 		job->work(job->arg);
 		pthread_mutex_lock(&wq->lock);
+		wake = wq->finished == NULL;
 		job->next = wq->finished;
 		wq->finished = job;
-		if (write(wq->efd, &one, sizeof(one)) < 0) {
-			/* saturated counter: the loop is awake anyway */
+		/*
+		 * Only the job that makes the list non-empty wakes the loop
+		 * (the others are reaped with it), and outside the lock, so
+		 * that threads finishing together do not queue on it behind
+		 * a system call.
+		 */
+		if (wake) {
+			pthread_mutex_unlock(&wq->lock);
+			if (write(wq->efd, &one, sizeof(one)) < 0) {
+				/* saturated counter: the loop is awake anyway */
+			}
+			pthread_mutex_lock(&wq->lock);
 		}
 	}
 	pthread_mutex_unlock(&wq->lock);

@@ -35,6 +35,7 @@
  * in flight, so batches do not overlap.
  */
 #define MTA_IO_PARALLEL 8
+#define MTA_IO_BATCH 8		/* operations that start a second round */
 #define MTA_ROUTE_TTL 300
 #define MTA_RELAY_DEST "[relay]"
 
@@ -123,8 +124,8 @@ mta_entry_complete(const struct mta_entry *e)
  * Envelope saves and removals go to the queue's I/O threads in batches,
  * like the inbound commit: one round writes (write, fsync, rename) or
  * unlinks every file of the batch, then fsyncs queue/ once for all of
- * them; what is asked while MTA_IO_PARALLEL rounds run waits for the
- * next one. A copy of the envelope travels with a save.
+ * its saves; what is asked while MTA_IO_PARALLEL rounds run waits for
+ * the next one. A copy of the envelope travels with a save.
  */
 struct mta_io {
 	struct mta_io		*next;
@@ -151,8 +152,17 @@ mta_io_run(const char *data_dir, struct mta_io *list)
 		r = io->remove ? queue_store_unlink(data_dir, io->qid) :
 		    queue_store_write(data_dir, &io->env);
 		io->error = r == -1 ? errno : 0;
-		any |= r == 0;
+		any |= r == 0 && !io->remove;
 	}
+	/*
+	 * Only saves need queue/ fsynced. A removal that a crash undoes
+	 * brings back an entry whose recipients are all sent or reported:
+	 * it is sent again (the duplicate of the window between a remote
+	 * 250 and the removal) or removed at the first tick (reported).
+	 * Postfix does not fsync the directory after deleting a queue
+	 * file either. The two unlinks of an entry stay in order (.env
+	 * first) in the journal, so no .env outlives its .msg.
+	 */
 	if (any && queue_store_sync(data_dir) == -1) {
 		r = errno;
 		for (io = list; io; io = io->next)
@@ -233,11 +243,20 @@ mta_io_kick(struct mta *mta)
 	if (mta->io_running >= MTA_IO_PARALLEL || mta->io_queue == NULL ||
 	    server_stopping(mta->srv))
 		return;	/* stopping: mta_free() writes the rest itself */
+	/*
+	 * While a round runs, wait for a few operations rather than wake a
+	 * thread for each: a drain retires thousands of entries a second,
+	 * and a thread wake-up (and its report) costs about what an unlink
+	 * does. The round that ends takes what waited (mta_io_done()).
+	 */
+	if (mta->io_running > 0 && mta->io_queued < MTA_IO_BATCH)
+		return;
 	b = xcalloc(1, sizeof(*b));
 	b->mta = mta;
 	cstr_copy(b->data_dir, sizeof(b->data_dir), mta_data_dir(mta));
 	b->list = mta->io_queue;
 	mta->io_queue = NULL;
+	mta->io_queued = 0;
 	mta->io_tail = &mta->io_queue;
 	mta->io_running++;
 	workq_submit(mta->iowq, mta_io_work, mta_io_done, b);
@@ -262,6 +281,7 @@ mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
 	e->dirty = false;
 	*mta->io_tail = io;
 	mta->io_tail = &io->next;
+	mta->io_queued++;
 	mta_io_kick(mta);
 }
 

@@ -97,6 +97,7 @@ struct mta {
 	struct mta_entry	*entries;
 	struct map		*index;		/* qid -> entry */
 	struct mta_io		*io_queue, **io_tail;	/* next batch */
+	unsigned		 io_queued;	/* operations in io_queue */
 	unsigned		 io_running;	/* batches on iowq */
 	struct workq		*iowq;		/* queue file I/O threads */
 	struct mta_dest		*dests;
