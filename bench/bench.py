@@ -670,7 +670,7 @@ port = {delivery_port or self.sink_port}
         # entry (Path.iterdir lists it all): polled every 20 ms, a full
         # listing of 6,000 files would take a fifth of a core.
         with os.scandir(self.data / "queue") as it:
-            return not any(e.name.endswith(".env") for e in it)
+            return not any(e.name.endswith(".msg") for e in it)
 
     def idle_fn(self):
         return True

@@ -87,8 +87,9 @@ static int
 cli_queue_show(const struct config *cfg, const char *qid)
 {
 	struct queue_env env;
-	char path[4096], chunk[65536];
+	char chunk[65536];
 	const char *end;
+	off_t size;
 	ssize_t n;
 	int fd;
 
@@ -98,8 +99,7 @@ cli_queue_show(const struct config *cfg, const char *qid)
 		return 1;
 	}
 	cli_list_one(&(size_t){ 0 }, &env);
-	if (queue_file_path(cfg->data_dir, qid, "msg", path, sizeof(path)) ==
-	    0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+	if ((fd = queue_file_open(cfg->data_dir, qid, &size)) != -1) {
 		n = read(fd, chunk, sizeof(chunk) - 1);
 		close(fd);
 		if (n > 0) {

@@ -43,14 +43,13 @@ struct bounce_wait {
 static void
 bounce_original_headers(struct mta *mta, const char *qid, struct buf *out)
 {
-	char path[PATH_MAX], chunk[BOUNCE_HEADERS_MAX];
+	char chunk[BOUNCE_HEADERS_MAX];
 	const char *end;
+	off_t size;
 	ssize_t n;
 	int fd, r;
 
-	if (queue_file_path(mta_data_dir(mta), qid, "msg", path,
-	    sizeof(path)) == -1 || (fd = open(path, O_RDONLY | O_CLOEXEC)) ==
-	    -1)
+	if ((fd = queue_file_open(mta_data_dir(mta), qid, &size)) == -1)
 		return;
 	n = read(fd, chunk, sizeof(chunk) - 1);
 	close(fd);

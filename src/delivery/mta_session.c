@@ -322,20 +322,19 @@ static bool
 mta_transaction(struct mta_session *ms)
 {
 	const struct queue_env *env = &ms->job->entry->env;
-	char path[PATH_MAX], size[32];
+	char size[32];
 	const char *why;
-	struct stat st;
+	off_t msgsize;
 	size_t i;
 
-	if (queue_file_path(mta_data_dir(ms->mta), env->qid, "msg", path,
-	    sizeof(path)) == -1 || (ms->fd = open(path, O_RDONLY |
-	    O_CLOEXEC)) == -1 || fstat(ms->fd, &st) == -1) {
+	if ((ms->fd = queue_file_open(mta_data_dir(ms->mta), env->qid,
+	    &msgsize)) == -1) {
 		for (i = 0; i < ms->job->nrcpts; i++)
 			mta_job_result(ms->mta, ms->job, i, 451, "4.3.0",
 			    "cannot read the queued message");
 		return false;
 	}
-	if ((why = mta_job_refusal(ms, st.st_size)) != NULL) {
+	if ((why = mta_job_refusal(ms, msgsize)) != NULL) {
 		for (i = 0; i < ms->job->nrcpts; i++)
 			mta_job_result(ms->mta, ms->job, i, 554, NULL, why);
 		return false;
@@ -346,7 +345,7 @@ mta_transaction(struct mta_session *ms)
 	size[0] = '\0';
 	if (ms->ext & MTA_EXT_SIZE)	/* RFC 1870 */
 		snprintf(size, sizeof(size), " SIZE=%lld",
-		    (long long)st.st_size);
+		    (long long)msgsize);
 	mta_send(ms, "MAIL FROM:<%s>%s%s%s", env->from, size,
 	    (env->flags & QUEUE_FLAG_8BITMIME) ? " BODY=8BITMIME" : "",
 	    (env->flags & QUEUE_FLAG_SMTPUTF8) ? " SMTPUTF8" : "");

@@ -93,7 +93,7 @@ commit_write_job(struct commit *c, struct commit_job *job)
 	struct commit_msg *m = &job->msg;
 	size_t i;
 
-	job->nfiles = m->nmailboxes + (m->queue ? 2 : 0);
+	job->nfiles = m->nmailboxes + (m->queue ? 1 : 0);
 	job->files = xcalloc(job->nfiles, sizeof(*job->files));
 	for (i = 0; i < job->nfiles; i++)
 		durable_init(&job->files[i]);

@@ -6,7 +6,7 @@
  * once the message is on disk, fsynced, file and directory. The session
  * hands a finished message to commit_submit() and stops reading from its
  * client; one I/O thread takes every message submitted so far as a batch:
- *   1. writes each file (Maildir tmp/, queue entry .msg and .env) for
+ *   1. writes each file (Maildir tmp/, the queue entry's .msg) for
  *      every message of the batch;
  *   2. fdatasyncs them all (the file system commits its journal once for
  *      the lot);

@@ -2,10 +2,11 @@
  * queue_env.h - the envelope of a queued message, and its text format.
  * Pure functions (fuzzed by fuzz/fuzz_queue_env.c).
  *
- * A queue entry is two files in data_dir/queue/: <qid>.msg, the message as
- * it will be sent (CRLF line ends), and <qid>.env, this envelope. The .env
- * is renamed into place last: an entry exists when its .env exists. Every
- * change to a recipient's state rewrites the .env atomically (write, fsync,
+ * A queue entry is <qid>.msg in data_dir/queue/: a header line, this
+ * envelope as queued, then the message as it will be sent (CRLF line
+ * ends); see queue_file.h. An entry exists when its .msg exists. The
+ * first change to a recipient's state writes <qid>.env, which from then
+ * on is the envelope; every change rewrites it atomically (write, fsync,
  * rename, fsync dir), so after a crash the queue resumes exactly where it
  * was and a delivered recipient is never sent again.
  *
@@ -35,6 +36,7 @@
 #include "smtp/smtp_addr.h"
 
 #define QUEUE_ERROR_MAX 512
+#define QUEUE_ENV_TEXT_MAX (4 * 1024 * 1024)	/* a formatted envelope */
 #define QUEUE_RCPTS_MAX 10000
 
 enum queue_rcpt_state {

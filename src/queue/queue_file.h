@@ -1,27 +1,50 @@
 /*
- * queue_file.h - queue entries on disk (see queue_env.h for the format).
+ * queue_file.h - queue entries on disk (see queue_env.h for the envelope).
+ *
+ * An entry is one file, data_dir/queue/<qid>.msg:
+ *   "facteur-msg 1 " + the envelope's length in 10 digits + "\n",
+ *   the envelope as queued (queue_env_format), the message.
+ * The envelope's later states go to <qid>.env (queue_store.h), which
+ * then overrides the copy in the .msg. Files queued by versions before
+ * the header have none: their .env is their envelope.
  *
  * Creating an entry is done by the commit thread, batched like Maildir
- * deliveries: queue_file_create() writes tmp/<qid>.msg and tmp/<qid>.env
- * as two durable files whose final names are in data_dir/queue/; the .env
- * comes second so it is renamed last.
+ * deliveries: queue_file_create() writes tmp/<qid>.msg as a durable file
+ * whose final name is in data_dir/queue/. One file, one rename: an entry
+ * appears whole or not at all.
  */
 #ifndef FACTEUR_QUEUE_FILE_H
 #define FACTEUR_QUEUE_FILE_H
 
+#include <sys/types.h>
+
+#include "core/buf.h"
 #include "queue/durable.h"
 #include "queue/queue_env.h"
 
 struct spool;
 
-/* files[0] gets the message, files[1] the envelope. 0 or -1 with errno. */
+/* Writes the entry (headers, then the spool) to file. 0 or -1 + errno. */
 int queue_file_create(const char *data_dir, const struct queue_env *env,
     const char *headers, size_t headers_len, struct spool *sp,
-    struct durable_file files[2]);
+    struct durable_file *file);
 /*
- * At startup, before anything runs: empties queue/tmp/ and removes .msg
- * files whose .env never made it (a crash between the two renames).
- * Returns how many files went.
+ * Opens <qid>.msg for reading its message: the descriptor is at the
+ * message's first byte and *size is the message's length. -1 with errno.
+ */
+int queue_file_open(const char *data_dir, const char *qid, off_t *size);
+/*
+ * Appends the envelope held in <qid>.msg to out. -1 with errno: ENOENT
+ * when there is no .msg or it has no header (an older entry), EINVAL
+ * when it is damaged.
+ */
+int queue_file_read_env(const char *data_dir, const char *qid,
+    struct buf *out);
+/*
+ * At startup, before anything runs: empties queue/tmp/, removes
+ * interrupted envelope rewrites, .env files whose .msg is gone (a crash
+ * between the two unlinks of a removal) and headerless .msg files of an
+ * older version whose .env never made it. Returns how many files went.
  */
 size_t queue_file_cleanup(const char *data_dir);
 /* Paths of an entry's files. */

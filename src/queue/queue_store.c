@@ -13,8 +13,6 @@
 #include "queue/queue_file.h"
 #include "queue/queue_store.h"
 
-#define QUEUE_ENV_FILE_MAX (4 * 1024 * 1024)
-
 bool
 queue_store_valid_id(const char *qid)
 {
@@ -42,8 +40,13 @@ queue_store_load(const char *data_dir, const char *qid,
 	}
 	if (queue_file_path(data_dir, qid, "env", path, sizeof(path)) == -1)
 		return -1;
-	buf_init(&text, QUEUE_ENV_FILE_MAX);
+	buf_init(&text, QUEUE_ENV_TEXT_MAX);
+	/* The .env once written, else the envelope the .msg was queued with. */
 	r = fs_read_file(path, &text);
+	if (r == -1 && errno == ENOENT) {
+		buf_reset(&text);
+		r = queue_file_read_env(data_dir, qid, &text);
+	}
 	if (r == 0 && (r = queue_env_parse(buf_data(&text), buf_len(&text),
 	    env, &why)) == -1)
 		errno = EINVAL;
@@ -62,7 +65,7 @@ queue_id_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The ids of the envelopes in data_dir/queue, sorted. */
+/* The ids of the entries (their .msg files) in data_dir/queue, sorted. */
 static char **
 queue_store_ids(const char *data_dir, size_t *n)
 {
@@ -78,7 +81,7 @@ queue_store_ids(const char *data_dir, size_t *n)
 		return NULL;
 	while ((e = readdir(d)) != NULL) {
 		len = strlen(e->d_name);
-		if (len != ID_LEN + 4 || strcmp(e->d_name + ID_LEN, ".env"))
+		if (len != ID_LEN + 4 || strcmp(e->d_name + ID_LEN, ".msg"))
 			continue;
 		ids = xreallocarray(ids, *n + 1, sizeof(*ids));
 		ids[(*n)++] = xstrndup(e->d_name, ID_LEN);
@@ -89,20 +92,34 @@ queue_store_ids(const char *data_dir, size_t *n)
 	return ids;
 }
 
-/* Moves a bad envelope aside, so an operator can look at it. */
+static bool
+queue_store_exists(const char *data_dir, const char *qid, const char *ext)
+{
+	char path[PATH_MAX];
+
+	return queue_file_path(data_dir, qid, ext, path, sizeof(path)) == 0 &&
+	    access(path, F_OK) == 0;
+}
+
+/*
+ * Moves a bad envelope aside, so an operator can look at it: the .env,
+ * or the .msg when its own copy is the bad one (an entry without .env).
+ */
 static void
 queue_store_quarantine(const char *data_dir, const char *qid,
     struct buf *errors)
 {
+	const char *ext = queue_store_exists(data_dir, qid, "env") ? "env" :
+	    "msg";
 	char from[PATH_MAX], to[PATH_MAX + 8];
 	int r;
 
-	if (queue_file_path(data_dir, qid, "env", from, sizeof(from)) == -1)
+	if (queue_file_path(data_dir, qid, ext, from, sizeof(from)) == -1)
 		return;
 	snprintf(to, sizeof(to), "%s.bad", from);
 	r = rename(from, to);
-	r = buf_addf(errors, "%s: unreadable envelope%s\n", from, r == 0 ?
-	    ", moved to .env.bad" : "");
+	r = buf_addf(errors, "%s: unreadable envelope%s%s.bad\n", from,
+	    r == 0 ? ", moved to ." : "", r == 0 ? ext : "");
 	(void)r;
 }
 
@@ -116,6 +133,11 @@ queue_store_scan(const char *data_dir, queue_store_fn fn, void *arg,
 	int count = 0;
 
 	for (i = 0; i < n; i++) {
+		/* Its envelope was kept aside: the operator decides. */
+		if (queue_store_exists(data_dir, ids[i], "env.bad")) {
+			free(ids[i]);
+			continue;
+		}
 		if (queue_store_load(data_dir, ids[i], &env) == -1) {
 			if (errno != ENOENT)
 				queue_store_quarantine(data_dir, ids[i],
@@ -140,7 +162,7 @@ queue_store_write(const char *data_dir, const struct queue_env *env)
 	if (queue_file_path(data_dir, env->qid, "env", path, sizeof(path)) ==
 	    -1)
 		return -1;
-	buf_init(&text, QUEUE_ENV_FILE_MAX);
+	buf_init(&text, QUEUE_ENV_TEXT_MAX);
 	r = queue_env_format(env, &text);
 	if (r == -1)
 		errno = EFBIG;
@@ -155,6 +177,7 @@ int
 queue_store_unlink(const char *data_dir, const char *qid)
 {
 	char env[PATH_MAX], msg[PATH_MAX];
+	int r;
 
 	if (!queue_store_valid_id(qid) ||
 	    queue_file_path(data_dir, qid, "env", env, sizeof(env)) == -1 ||
@@ -162,11 +185,18 @@ queue_store_unlink(const char *data_dir, const char *qid)
 		errno = ENOENT;
 		return -1;
 	}
-	if (unlink(env) == -1)
+	/*
+	 * The .msg first: once it is gone the entry is. The other order
+	 * would let a crash leave the .msg alone, whose own envelope says
+	 * that every recipient is pending, sent ones included.
+	 */
+	if ((r = unlink(msg)) == -1 && errno != ENOENT)
 		return -1;
-	if (unlink(msg) == -1 && errno != ENOENT)
+	if (unlink(env) == -1 && errno != ENOENT)
 		return -1;
-	return 0;
+	if (r == -1)
+		errno = ENOENT;		/* already gone (by hand) */
+	return r;
 }
 
 int

@@ -6,7 +6,7 @@
  * An entry's state changes are made durable in the only safe order: the
  * new envelope is written to <qid>.env.tmp.<pid> in queue/, fsynced,
  * renamed over the old one, and queue/ is fsynced. Removing an entry
- * unlinks the envelope first (the entry is gone), then the message.
+ * unlinks the message first (the entry is gone), then the envelope.
  */
 #ifndef FACTEUR_QUEUE_STORE_H
 #define FACTEUR_QUEUE_STORE_H
@@ -16,7 +16,11 @@
 
 /* Calls fn for each entry in data_dir/queue (sorted by id). */
 typedef void (*queue_store_fn)(void *arg, struct queue_env *env);
-/* Corrupt envelopes are renamed to <id>.env.bad and reported in errors. */
+/*
+ * Corrupt envelopes are renamed to <id>.env.bad (<id>.msg.bad for an
+ * entry without .env) and reported in errors; entries with an .env.bad
+ * are left alone.
+ */
 int queue_store_scan(const char *data_dir, queue_store_fn fn, void *arg,
     struct buf *errors);
 /* Reads one entry; 0 or -1 (errno ENOENT when there is none). */
@@ -24,7 +28,7 @@ int queue_store_load(const char *data_dir, const char *qid,
     struct queue_env *env);
 /* Durably replaces the envelope of env->qid. 0 or -1 with errno. */
 int queue_store_save(const char *data_dir, const struct queue_env *env);
-/* Removes the entry (envelope first) and fsyncs queue/. */
+/* Removes the entry (message first) and fsyncs queue/. */
 int queue_store_remove(const char *data_dir, const char *qid);
 /*
  * The same two without the fsync of queue/, for a batch of changes made

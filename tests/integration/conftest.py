@@ -220,6 +220,24 @@ class Facteur:
             time.sleep(0.05)
         raise AssertionError(f"{address} has {len(self.messages(address))} messages, want {count}")
 
+    # The queue on disk (src/queue/queue_file.h): an entry is <qid>.msg,
+    # a header line with the length of the envelope as queued, that
+    # envelope, the message; <qid>.env, once written, is the envelope.
+    def queue_ids(self):
+        return sorted(p.stem for p in (self.data_dir / "queue").glob("*.msg"))
+
+    def queue_entry(self, qid):
+        """(envelope text, message bytes) of a queue entry."""
+        q = self.data_dir / "queue"
+        data = (q / f"{qid}.msg").read_bytes()
+        head, rest = data.split(b"\n", 1)
+        magic, version, length = head.split(b" ")
+        assert (magic, version, len(length)) == (b"facteur-msg", b"1", 10), head
+        env = rest[:int(length)].decode()
+        if (q / f"{qid}.env").exists():
+            env = (q / f"{qid}.env").read_text()
+        return env, rest[int(length):]
+
     def sanitizer_errors(self):
         text = self.log()
         found = [m for m in SANITIZER_MARKERS if m in text]

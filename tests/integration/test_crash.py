@@ -160,13 +160,13 @@ def test_sigkill_with_outbound_queue(make_facteur, dns_server, sinks):
     # Python receiver), give up after 30 s without any.
     last, last_change = None, time.time()
     while time.time() - last_change < 30:
-        left = len(list((f.data_dir / "queue").glob("*.env")))
+        left = len(f.queue_ids())
         if left == 0:
             break
         if left != last:
             last, last_change = left, time.time()
         time.sleep(0.5)
-    stuck = list((f.data_dir / "queue").glob("*.env"))
+    stuck = f.queue_ids()
     got = {}
     for _, rcpts, content, _ in sink.messages:
         for r in rcpts:

@@ -85,7 +85,7 @@ def strip_trace(content):
 
 
 def queue_ids(f):
-    return sorted(p.stem for p in (f.data_dir / "queue").glob("*.env"))
+    return f.queue_ids()
 
 
 def wait_queue_empty(f, timeout=15):
@@ -224,13 +224,12 @@ def test_expiry_bounces(world):
 def wait_warned(f, qid, timeout=10):
     """The envelope records the warning a moment after the report itself
     is stored: wait for that save."""
-    env = f.data_dir / "queue" / f"{qid}.env"
     end = time.time() + timeout
     while time.time() < end:
-        if "warned" in env.read_text():
+        if "warned" in f.queue_entry(qid)[0]:
             return
         time.sleep(0.05)
-    raise AssertionError(f"no 'warned' in {env}:\n{env.read_text()}")
+    raise AssertionError(f"no 'warned' in {qid}:\n{f.queue_entry(qid)[0]}")
 
 
 def test_delay_warning_once_then_delivery(world, sinks):

@@ -35,8 +35,6 @@ def submit(f, kind="submission"):
     return s
 
 
-def queue_envs(f):
-    return sorted((f.data_dir / "queue").glob("*.env"))
 
 
 def test_starttls_login_send_local_and_remote(submission):
@@ -49,11 +47,10 @@ def test_starttls_login_send_local_and_remote(submission):
     data = local.read_bytes()
     assert b"with ESMTPSA id" in data
     assert b"(using TLSv1.3 with cipher TLS_" in data or b"(using TLSv1.2 with cipher" in data
-    [env] = queue_envs(f)
-    text = env.read_text()
+    [qid] = f.queue_ids()
+    text, msg = f.queue_entry(qid)
     assert "\nauth alice@example.test\n" in text
     assert re.search(r"\nrcpt pending \d+ \d+ friend@remote.test\n", text), text
-    msg = env.with_suffix(".msg").read_bytes()
     assert msg.startswith(b"Received: from client.test") and msg.endswith(MSG)
 
 
