@@ -245,16 +245,15 @@ def status_kb(pid, key):
     return 0
 
 
-def cpu_seconds(pid, tid=None):
-    """User + system CPU seconds of a process (all its threads), or of one
-    of its threads."""
-    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
+def thread_cpu_seconds(pid, tid):
+    """User + system CPU seconds of one thread of a process."""
     try:
-        with open(path) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+            stat = f.read()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    fields = stat[stat.rfind(b")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 class CpuMeter:
@@ -267,8 +266,8 @@ class CpuMeter:
         self.t0 = self._now()
 
     def _now(self):
-        return (cpu_seconds(self.sender, self.sender), cpu_seconds(self.sender),
-                cpu_seconds(self.peer))
+        return (thread_cpu_seconds(self.sender, self.sender),
+                cpu_seconds([self.sender]), cpu_seconds([self.peer]))
 
     def per_message(self, n):
         loop1, all1, peer1 = self._now()
@@ -282,12 +281,12 @@ def run_smtp_source_cpu(cmd, peer_pid, n):
     """run_smtp_source(), and the CPU per message of smtp-source (a child
     of this process: its rusage) and of the peer."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peer0 = cpu_seconds(peer_pid)
+    peer0 = cpu_seconds([peer_pid])
     t0, t1 = run_smtp_source(cmd)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     src = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return t0, t1, {"loop": 1e6 * src / n, "threads": 0.0,
-                    "peer": 1e6 * (cpu_seconds(peer_pid) - peer0) / n}
+                    "peer": 1e6 * (cpu_seconds([peer_pid]) - peer0) / n}
 
 
 class Sampler(threading.Thread):
