@@ -9,7 +9,6 @@
 #include "core/common.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -27,8 +27,9 @@
 /*
  * Batches in flight at once, each on its own thread of the queue's I/O
  * pool (not the shared worker pool, whose threads are sized for CPU work
- * like password hashing). Retiring a delivered entry is two unlinks, and
- * an unlink mostly waits: freeing the file's blocks on a filesystem
+ * like password hashing). Retiring a delivered entry is an unlink or two
+ * (the .msg, and the .env if it was ever saved), and an unlink mostly
+ * waits: freeing the file's blocks on a filesystem
  * mounted with "discard" issues a synchronous discard to the device. On
  * the bench machine one thread unlinks 17,700 files/s, eight 40,500/s;
  * see docs/performance.md, Outbound. Entries never have two operations
@@ -156,12 +157,13 @@ mta_io_run(const char *data_dir, struct mta_io *list)
 	}
 	/*
 	 * Only saves need queue/ fsynced. A removal that a crash undoes
-	 * brings back an entry whose recipients are all sent or reported:
-	 * it is sent again (the duplicate of the window between a remote
-	 * 250 and the removal) or removed at the first tick (reported).
-	 * Postfix does not fsync the directory after deleting a queue
-	 * file either. The two unlinks of an entry stay in order (.env
-	 * first) in the journal, so no .env outlives its .msg.
+	 * brings the entry back as last saved: the recipients sent since
+	 * are sent again (the duplicate of the window between a remote 250
+	 * and the removal), a reported one is removed at the first tick.
+	 * Postfix does not fsync the directory after deleting a queue file
+	 * either. The .msg goes first and the journal keeps the order, so
+	 * a crash can leave a .env alone (removed at startup), never a
+	 * .msg without its later envelope.
 	 */
 	if (any && queue_store_sync(data_dir) == -1) {
 		r = errno;
@@ -227,11 +229,12 @@ mta_io_done(void *arg)
 	struct mta *mta = b->mta;
 	struct mta_io *io;
 
-	mta->io_running--;
+	/* Still counted as running: what the results ask joins one round. */
 	for (io = b->list; io; io = io->next)
 		mta_io_result(mta, io);
 	mta_io_free_list(b->list);
 	free(b);
+	mta->io_running--;
 	mta_io_kick(mta);
 }
 
@@ -803,6 +806,12 @@ mta_delete(struct mta *mta, const char *qid, bool bounce)
 		}
 	e->doomed = true;
 	e->doom_bounce = bounce;
+	/*
+	 * No report wanted: say so on disk, so that an entry a crash brings
+	 * back (its removal was not yet durable) is not reported then.
+	 */
+	if (!bounce)
+		e->env.flags |= QUEUE_FLAG_REPORTED;
 	e->dirty = true;	/* saved before the report and the removal */
 	log_info("event=queue-delete qid=%s bounce=%s", qid, bounce ? "yes" :
 	    "no");

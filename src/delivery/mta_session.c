@@ -16,8 +16,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <stdarg.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth/auth_sasl.h"

@@ -117,7 +117,8 @@ queue_msg_head(int fd, size_t *envlen)
 	ssize_t n;
 	size_t i, v = 0;
 
-	n = pread(fd, head, sizeof(head), 0);
+	while ((n = pread(fd, head, sizeof(head), 0)) == -1 && errno == EINTR)
+		continue;
 	if (n < 0)
 		return -1;
 	if ((size_t)n < QUEUE_MSG_MAGIC_LEN ||
@@ -199,6 +200,8 @@ queue_file_read_env(const char *data_dir, const char *qid, struct buf *out)
 	while (r == 1 && done < envlen) {
 		n = pread(fd, chunk, MIN(sizeof(chunk), envlen - done),
 		    (off_t)(QUEUE_MSG_HEAD_LEN + done));
+		if (n == -1 && errno == EINTR)
+			continue;
 		if (n <= 0 || buf_add(out, chunk, (size_t)n) == -1) {
 			if (n >= 0)
 				errno = n == 0 ? EINVAL : EFBIG;
@@ -233,15 +236,21 @@ queue_clean_tmp(const char *data_dir)
 	return n;
 }
 
-/* True when dir holds the first stemlen bytes of name followed by ext. */
+/*
+ * True when dir holds the first stemlen bytes of name followed by ext,
+ * or when that cannot be told: only a file known to be missing makes
+ * another one an orphan.
+ */
 static bool
 queue_has(const char *dir, const char *name, size_t stemlen,
     const char *ext)
 {
 	char path[PATH_MAX];
 
-	return snprintf(path, sizeof(path), "%s/%.*s%s", dir, (int)stemlen,
-	    name, ext) < (int)sizeof(path) && access(path, F_OK) == 0;
+	if (snprintf(path, sizeof(path), "%s/%.*s%s", dir, (int)stemlen,
+	    name, ext) >= (int)sizeof(path))
+		return true;
+	return access(path, F_OK) == 0 || errno != ENOENT;
 }
 
 /* A .msg that is an entry by itself: it has the header. */

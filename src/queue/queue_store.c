@@ -92,13 +92,15 @@ queue_store_ids(const char *data_dir, size_t *n)
 	return ids;
 }
 
+/* True unless the file is known to be missing. */
 static bool
 queue_store_exists(const char *data_dir, const char *qid, const char *ext)
 {
 	char path[PATH_MAX];
 
-	return queue_file_path(data_dir, qid, ext, path, sizeof(path)) == 0 &&
-	    access(path, F_OK) == 0;
+	if (queue_file_path(data_dir, qid, ext, path, sizeof(path)) == -1)
+		return true;
+	return access(path, F_OK) == 0 || errno != ENOENT;
 }
 
 /*
