@@ -6,6 +6,7 @@ the same port, which the sender uses through [delivery] port.
 """
 import email
 import email.policy
+import os
 import smtplib
 import socket
 import subprocess
@@ -325,6 +326,34 @@ def test_restart_resumes_queue(world, sinks):
     w.f.start()
     sink.wait(1, timeout=20)
     wait_queue_empty(w.f)
+
+
+def test_two_file_entry_of_an_older_build_is_delivered(world, sinks):
+    """An entry as builds before the one-file queue wrote it (a bare
+    <qid>.msg beside its <qid>.env) is read and delivered after an
+    upgrade; a .env whose .msg is gone (a removal cut short) is removed
+    at startup."""
+    w = world.setup()
+    submit(w.f, ["bob@remote.test"], subject="old format")  # nobody listens
+    w.f.wait_log("event=deferred")
+    w.f.stop()
+    [qid] = queue_ids(w.f)
+    env, msg = w.f.queue_entry(qid)
+    q = w.f.data_dir / "queue"
+    st = (q / f"{qid}.msg").stat()
+    orphan = "0123456789abcdef"
+    for name, data in ((f"{qid}.msg", msg), (f"{qid}.env", env.encode()),
+                       (f"{orphan}.env", env.replace(qid, orphan).encode())):
+        (q / name).write_bytes(data)
+        os.chown(q / name, st.st_uid, st.st_gid)
+    assert not (q / f"{qid}.msg").read_bytes().startswith(b"facteur-msg")
+    sink = sinks("127.0.0.2", w.port)
+    w.f.start()
+    sink.wait(1, timeout=20)
+    wait_queue_empty(w.f)
+    assert b"Subject: old format" in sink.messages[0][2]
+    assert not (q / f"{orphan}.env").exists()
+    assert list(q.glob(f"{qid}*")) == []
 
 
 def test_kill9_during_delivery_loses_nothing(world, sinks):
