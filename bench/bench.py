@@ -125,10 +125,12 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def stat_fields(pid):
-    """Fields 3.. of /proc/PID/stat (after the command name)."""
+def stat_fields(pid, tid=None):
+    """Fields 3.. of /proc/PID/stat (after the command name), or of
+    /proc/PID/task/TID/stat for one thread."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
+        with open(path, "rb") as f:
             stat = f.read()
     except OSError:
         return None
@@ -247,13 +249,8 @@ def status_kb(pid, key):
 
 def thread_cpu_seconds(pid, tid):
     """User + system CPU seconds of one thread of a process."""
-    try:
-        with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rfind(b")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    f = stat_fields(pid, tid)
+    return (int(f[11]) + int(f[12])) / TICK if f else 0.0
 
 
 class CpuMeter:

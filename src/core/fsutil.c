@@ -158,3 +158,9 @@ fs_mkdir_p(const char *path, mode_t mode)
 	}
 	return 0;
 }
+
+bool
+fs_may_exist(const char *path)
+{
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}

@@ -7,6 +7,7 @@
 #ifndef FACTEUR_FSUTIL_H
 #define FACTEUR_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -32,5 +33,10 @@ int fs_fsync_dir(const char *path);
 int fs_mkdir_p(const char *path, mode_t mode);
 /* write(2) until done, retrying EINTR. */
 int fs_write_all(int fd, const void *data, size_t len);
+/*
+ * False only when path is known to be missing (ENOENT): a cleanup that
+ * deletes what lacks a partner file must not act on an access() error.
+ */
+bool fs_may_exist(const char *path);
 
 #endif

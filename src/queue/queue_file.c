@@ -250,7 +250,7 @@ queue_has(const char *dir, const char *name, size_t stemlen,
 	if (snprintf(path, sizeof(path), "%s/%.*s%s", dir, (int)stemlen,
 	    name, ext) >= (int)sizeof(path))
 		return true;
-	return access(path, F_OK) == 0 || errno != ENOENT;
+	return fs_may_exist(path);
 }
 
 /* A .msg that is an entry by itself: it has the header. */

@@ -100,7 +100,7 @@ queue_store_exists(const char *data_dir, const char *qid, const char *ext)
 
 	if (queue_file_path(data_dir, qid, ext, path, sizeof(path)) == -1)
 		return true;
-	return access(path, F_OK) == 0 || errno != ENOENT;
+	return fs_may_exist(path);
 }
 
 /*

@@ -85,17 +85,13 @@ def strip_trace(content):
     return b"\r\n".join(lines[i:])
 
 
-def queue_ids(f):
-    return f.queue_ids()
-
-
 def wait_queue_empty(f, timeout=15):
     end = time.time() + timeout
     while time.time() < end:
-        if not queue_ids(f):
+        if not f.queue_ids():
             return
         time.sleep(0.05)
-    raise AssertionError(f"queue not empty: {queue_ids(f)}\n{f.log()[-3000:]}")
+    raise AssertionError(f"queue not empty: {f.queue_ids()}\n{f.log()[-3000:]}")
 
 
 def dsn_of(path):
@@ -170,7 +166,7 @@ def test_retry_after_receiver_down(world, sinks):
     w = world.setup()
     submit(w.f, ["bob@remote.test"])
     w.f.wait_log("event=deferred")
-    [qid] = queue_ids(w.f)
+    [qid] = w.f.queue_ids()
     r = w.f.cli("queue", "list")
     assert qid in r.stdout and "pending" in r.stdout and "refused" in r.stdout
     sink = sinks("127.0.0.2", w.port)
@@ -247,7 +243,7 @@ def test_delay_warning_once_then_delivery(world, sinks):
     assert "Action: delayed" in st and "Status: 4." in st
     assert "Will-Retry-Until: " in st
     assert "Subject: slow one" in headers.as_string()
-    [qid] = queue_ids(w.f)
+    [qid] = w.f.queue_ids()
     wait_warned(w.f, qid)                            # saved after the report
     time.sleep(3)                                    # more retries: no second warning
     sink = sinks("127.0.0.2", w.port)
@@ -263,7 +259,7 @@ def test_delay_warning_survives_restart(world):
     submit(w.f, ["bob@remote.test"])
     w.f.wait_messages("alice@example.test", 1, timeout=20)
     w.f.wait_log("event=delay-warning ")
-    [qid] = queue_ids(w.f)
+    [qid] = w.f.queue_ids()
     wait_warned(w.f, qid)                            # the envelope save
     w.f.stop()
     w.f.start()
@@ -287,7 +283,7 @@ def test_queue_cli(world, sinks):
     submit(w.f, ["bob@remote.test"], subject="cli one")
     submit(w.f, ["carol@remote.test"], subject="cli two")
     w.f.wait_log("event=deferred .*carol")
-    ids = queue_ids(w.f)
+    ids = w.f.queue_ids()
     assert len(ids) == 2
     out = w.f.cli("queue", "list").stdout
     assert "2 messages in the queue" in out and "from <alice@example.test>" in out
@@ -337,7 +333,7 @@ def test_two_file_entry_of_an_older_build_is_delivered(world, sinks):
     submit(w.f, ["bob@remote.test"], subject="old format")  # nobody listens
     w.f.wait_log("event=deferred")
     w.f.stop()
-    [qid] = queue_ids(w.f)
+    [qid] = w.f.queue_ids()
     env, msg = w.f.queue_entry(qid)
     q = w.f.data_dir / "queue"
     st = (q / f"{qid}.msg").stat()
@@ -368,7 +364,7 @@ def test_kill9_during_delivery_loses_nothing(world, sinks):
     slow = sinks("127.0.0.2", w.port, data_delay=3)
     submit(w.f, ["slow@remote.test"], subject="in flight")
     time.sleep(1.0)                                      # DATA sent, waiting
-    assert queue_ids(w.f)
+    assert w.f.queue_ids()
     w.f.kill9()
     w.f.start()
     slow.wait(1, timeout=30)
