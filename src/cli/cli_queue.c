@@ -99,7 +99,8 @@ cli_queue_show(const struct config *cfg, const char *qid)
 	}
 	cli_list_one(&(size_t){ 0 }, &env);
 	if ((fd = queue_file_open(cfg->data_dir, qid, &size)) != -1) {
-		n = read(fd, chunk, sizeof(chunk) - 1);
+		n = read(fd, chunk, (size_t)MIN(size,
+		    (off_t)sizeof(chunk) - 1));
 		close(fd);
 		if (n > 0) {
 			chunk[n] = '\0';

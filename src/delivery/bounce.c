@@ -50,7 +50,7 @@ bounce_original_headers(struct mta *mta, const char *qid, struct buf *out)
 
 	if ((fd = queue_file_open(mta_data_dir(mta), qid, &size)) == -1)
 		return;
-	n = read(fd, chunk, sizeof(chunk) - 1);
+	n = read(fd, chunk, (size_t)MIN(size, (off_t)sizeof(chunk) - 1));
 	close(fd);
 	if (n <= 0)
 		return;

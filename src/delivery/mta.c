@@ -27,9 +27,9 @@
 /*
  * Batches in flight at once, each on its own thread of the queue's I/O
  * pool (not the shared worker pool, whose threads are sized for CPU work
- * like password hashing). Retiring a delivered entry is an unlink or two
- * (the .msg, and the .env if it was ever saved), and an unlink mostly
- * waits: freeing the file's blocks on a filesystem
+ * like password hashing). Retiring a delivered entry is an unlink (two
+ * for an entry whose states outgrew its .msg into a .env), and an
+ * unlink mostly waits: freeing the file's blocks on a filesystem
  * mounted with "discard" issues a synchronous discard to the device. On
  * the bench machine one thread unlinks 17,700 files/s, eight 40,500/s;
  * see docs/performance.md, Outbound. Entries never have two operations
@@ -123,10 +123,11 @@ mta_entry_complete(const struct mta_entry *e)
 
 /*
  * Envelope saves and removals go to the queue's I/O threads in batches,
- * like the inbound commit: one round writes (write, fsync, rename) or
- * unlinks every file of the batch, then fsyncs queue/ once for all of
- * its saves; what is asked while MTA_IO_PARALLEL rounds run waits for
- * the next one. A copy of the envelope travels with a save.
+ * like the inbound commit: one round saves (appends the envelope to its
+ * .msg and fdatasyncs it, or writes a .env: queue_store.h) or unlinks
+ * every entry of the batch, then fsyncs queue/ once if a .env was
+ * renamed; what is asked while MTA_IO_PARALLEL rounds run waits for the
+ * next one. A copy of the envelope travels with a save.
  */
 struct mta_io {
 	struct mta_io		*next;
@@ -153,7 +154,7 @@ mta_io_run(const char *data_dir, struct mta_io *list)
 		r = io->remove ? queue_store_unlink(data_dir, io->qid) :
 		    queue_store_write(data_dir, &io->env);
 		io->error = r == -1 ? errno : 0;
-		any |= r == 0 && !io->remove;
+		any |= r == 1 && !io->remove;	/* a .env renamed */
 	}
 	/*
 	 * Only saves need queue/ fsynced. A removal that a crash undoes

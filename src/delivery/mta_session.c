@@ -76,6 +76,7 @@ struct mta_session {
 	bool			 mail_ok;
 	size_t			 naccepted;
 	int			 fd;		/* the message, during BODY */
+	off_t			 left;		/* its bytes not yet read */
 	struct smtp_stuff	 stuff;		/* dot-stuffing state */
 	char			 error[QUEUE_ERROR_MAX];
 };
@@ -332,6 +333,7 @@ mta_transaction(struct mta_session *ms)
 			    "cannot read the queued message");
 		return false;
 	}
+	ms->left = msgsize;
 	if ((why = mta_job_refusal(ms, msgsize)) != NULL) {
 		for (i = 0; i < ms->job->nrcpts; i++)
 			mta_job_result(ms->mta, ms->job, i, 554, NULL, why);
@@ -394,13 +396,16 @@ mta_body_pump(struct mta_session *ms)
 	ssize_t n;
 
 	while (conn_output_len(ms->conn) < CONN_WRITE_LOW) {
-		n = read(ms->fd, chunk, sizeof(chunk));
+		/* The entry's later envelopes follow the message. */
+		n = ms->left > 0 ? read(ms->fd, chunk, (size_t)MIN(ms->left,
+		    (off_t)sizeof(chunk))) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (n < 0 || (n == 0 && ms->left > 0)) {
 			mta_session_failed(ms, "cannot read the queued message");
 			return;
 		}
+		ms->left -= n;
 		if (n == 0) {
 			/* RFC 5321 4.1.1.4: the end of data indication. */
 			end = smtp_data_stuff_end(&ms->stuff);

@@ -12,19 +12,34 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "queue/queue_file.h"
+#include "queue/queue_tail.h"
 #include "queue/spool.h"
 
 #define QUEUE_COPY_CHUNK 65536
 /*
- * A message file starts with this line, giving the length of the
- * envelope that follows it (as queued; a later .env overrides it), then
- * the message. Files queued before this header existed start with the
- * message: they have a .env.
+ * A message file starts with a header line giving the length of the
+ * envelope that follows it (as queued), then the message:
+ *   format 1: "facteur-msg 1 " envlen(10 digits) "\n", the message to the
+ *             end of the file (later envelopes in a .env);
+ *   format 2: "facteur-msg 2 " envlen(10) " " msglen(20) "\n", the
+ *             message, then the later envelopes (queue_tail.h).
+ * Files queued before the header existed start with the message: they
+ * have a .env. New entries are written in format 2.
  */
-#define QUEUE_MSG_MAGIC "facteur-msg 1 "
+#define QUEUE_MSG_MAGIC "facteur-msg "
 #define QUEUE_MSG_MAGIC_LEN (sizeof(QUEUE_MSG_MAGIC) - 1)
 #define QUEUE_MSG_DIGITS 10
-#define QUEUE_MSG_HEAD_LEN (QUEUE_MSG_MAGIC_LEN + QUEUE_MSG_DIGITS + 1)
+#define QUEUE_MSG_LEN_DIGITS 20
+#define QUEUE_MSG_HEAD1_LEN (QUEUE_MSG_MAGIC_LEN + 2 + QUEUE_MSG_DIGITS + 1)
+#define QUEUE_MSG_HEAD2_LEN (QUEUE_MSG_HEAD1_LEN + QUEUE_MSG_LEN_DIGITS + 1)
+
+/* What the header line of a .msg says. */
+struct queue_head {
+	int		 version;	/* 0: none (an older entry), 1 or 2 */
+	size_t		 envlen;	/* the envelope as queued */
+	off_t		 start;		/* the message's first byte */
+	off_t		 msglen;	/* its length (format 2) */
+};
 
 int
 queue_file_path(const char *data_dir, const char *qid, const char *ext,
@@ -60,8 +75,9 @@ queue_open(struct durable_file *f, const char *data_dir, const char *qid,
 	return f->fd == -1 ? -1 : 0;
 }
 
+/* Copies the spool, which must hold size bytes (the header says so). */
 static int
-queue_copy_spool(int fd, struct spool *sp)
+queue_copy_spool(int fd, struct spool *sp, size_t size)
 {
 	char chunk[QUEUE_COPY_CHUNK];
 	size_t off = 0;
@@ -72,7 +88,9 @@ queue_copy_spool(int fd, struct spool *sp)
 			return -1;
 		off += (size_t)n;
 	}
-	return n < 0 ? -1 : 0;
+	if (n == 0 && off != size)
+		errno = EIO;
+	return n < 0 || off != size ? -1 : 0;
 }
 
 int
@@ -80,7 +98,8 @@ queue_file_create(const char *data_dir, const struct queue_env *env,
     const char *headers, size_t headers_len, struct spool *sp,
     struct durable_file *file)
 {
-	char head[QUEUE_MSG_HEAD_LEN + 1];
+	char head[QUEUE_MSG_HEAD2_LEN + 1];
+	unsigned long long msglen = headers_len + spool_size(sp);
 	struct buf text;
 	int r;
 
@@ -92,31 +111,49 @@ queue_file_create(const char *data_dir, const struct queue_env *env,
 		errno = EFBIG;
 		return -1;
 	}
-	snprintf(head, sizeof(head), "%s%0*zu\n", QUEUE_MSG_MAGIC,
-	    QUEUE_MSG_DIGITS, buf_len(&text));
-	r = fs_write_all(file->fd, head, QUEUE_MSG_HEAD_LEN);
+	snprintf(head, sizeof(head), "%s2 %0*zu %0*llu\n", QUEUE_MSG_MAGIC,
+	    QUEUE_MSG_DIGITS, buf_len(&text), QUEUE_MSG_LEN_DIGITS, msglen);
+	r = fs_write_all(file->fd, head, QUEUE_MSG_HEAD2_LEN);
 	if (r == 0)
 		r = fs_write_all(file->fd, buf_data(&text), buf_len(&text));
 	buf_release(&text);
 	if (r == 0)
 		r = fs_write_all(file->fd, headers, headers_len);
 	if (r == 0)
-		r = queue_copy_spool(file->fd, sp);
+		r = queue_copy_spool(file->fd, sp, msglen - headers_len);
 	return r;
 }
 
+/* n decimal digits at p, or -1. */
+static int64_t
+queue_msg_num(const char *p, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		/* Bytes from disk: a damaged length must not overflow. */
+		if (p[i] < '0' || p[i] > '9' || v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
 /*
- * The envelope length given by the header line at the start of fd: 1,
- * 0 when the file has no header (queued by an older version), -1 with
- * errno (EINVAL: a header that does not parse).
+ * Reads the header line at the start of fd into h: 0, or -1 with errno
+ * (EINVAL: a header that does not parse, or a format this version does
+ * not know). A file without one is h->version 0.
  */
 static int
-queue_msg_head(int fd, size_t *envlen)
+queue_msg_head(int fd, struct queue_head *h)
 {
-	char head[QUEUE_MSG_HEAD_LEN];
+	char head[QUEUE_MSG_HEAD2_LEN];
+	const char *p = head + QUEUE_MSG_MAGIC_LEN;
+	int64_t envlen, msglen = 0;
 	ssize_t n;
-	size_t i, v = 0;
 
+	memset(h, 0, sizeof(*h));
 	while ((n = pread(fd, head, sizeof(head), 0)) == -1 && errno == EINTR)
 		continue;
 	if (n < 0)
@@ -124,93 +161,236 @@ queue_msg_head(int fd, size_t *envlen)
 	if ((size_t)n < QUEUE_MSG_MAGIC_LEN ||
 	    memcmp(head, QUEUE_MSG_MAGIC, QUEUE_MSG_MAGIC_LEN) != 0)
 		return 0;
-	if ((size_t)n != sizeof(head) || head[sizeof(head) - 1] != '\n') {
+	/* A later format is kept for the version that wrote it. */
+	if ((size_t)n < QUEUE_MSG_MAGIC_LEN + 2 || (p[0] != '1' &&
+	    p[0] != '2') || p[1] != ' ') {
 		errno = EINVAL;
 		return -1;
 	}
-	for (i = QUEUE_MSG_MAGIC_LEN; i < QUEUE_MSG_MAGIC_LEN +
-	    QUEUE_MSG_DIGITS; i++) {
-		if (head[i] < '0' || head[i] > '9') {
-			errno = EINVAL;
-			return -1;
-		}
-		v = v * 10 + (size_t)(head[i] - '0');
+	h->version = p[0] - '0';
+	p += 2;
+	h->start = h->version == 1 ? QUEUE_MSG_HEAD1_LEN : QUEUE_MSG_HEAD2_LEN;
+	envlen = (size_t)n >= (size_t)h->start ?
+	    queue_msg_num(p, QUEUE_MSG_DIGITS) : -1;
+	if (h->version == 2 && envlen >= 0) {
+		msglen = p[QUEUE_MSG_DIGITS] == ' ' ? queue_msg_num(p +
+		    QUEUE_MSG_DIGITS + 1, QUEUE_MSG_LEN_DIGITS) : -1;
+		p += QUEUE_MSG_LEN_DIGITS + 1;
 	}
-	if (v > QUEUE_ENV_TEXT_MAX) {
+	if (envlen < 0 || msglen < 0 || p[QUEUE_MSG_DIGITS] != '\n' ||
+	    envlen > QUEUE_ENV_TEXT_MAX || msglen > INT64_MAX / 2) {
 		errno = EINVAL;
 		return -1;
 	}
-	*envlen = v;
-	return 1;
+	h->envlen = (size_t)envlen;
+	h->start += (off_t)envlen;
+	h->msglen = (off_t)msglen;
+	return 0;
 }
 
+/*
+ * Opens <qid>.msg with flags and reads its header into h, with the
+ * message's length for every format: -1 with errno (EINVAL when the
+ * header or the file's size does not fit).
+ */
 static int
-queue_msg_open(const char *data_dir, const char *qid)
+queue_msg_open(const char *data_dir, const char *qid, int flags,
+    struct queue_head *h, struct stat *st)
 {
 	char path[PATH_MAX];
+	int fd, saved;
 
 	if (queue_file_path(data_dir, qid, "msg", path, sizeof(path)) == -1)
 		return -1;
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-int
-queue_file_open(const char *data_dir, const char *qid, off_t *size)
-{
-	struct stat st;
-	size_t envlen = 0;
-	off_t start;
-	int fd, r;
-
-	if ((fd = queue_msg_open(data_dir, qid)) == -1)
+	if ((fd = open(path, flags | O_CLOEXEC)) == -1)
 		return -1;
-	if ((r = queue_msg_head(fd, &envlen)) == -1 || fstat(fd, &st) == -1)
+	if (queue_msg_head(fd, h) == -1 || fstat(fd, st) == -1)
 		goto fail;
-	start = r == 1 ? (off_t)(QUEUE_MSG_HEAD_LEN + envlen) : 0;
-	if (start > st.st_size) {
+	if (h->version != 2)
+		h->msglen = st->st_size - h->start;
+	if (h->msglen < 0 || h->start + h->msglen > st->st_size) {
 		errno = EINVAL;
 		goto fail;
 	}
-	if (start && lseek(fd, start, SEEK_SET) == -1)
-		goto fail;
-	*size = st.st_size - start;
 	return fd;
 fail:
-	r = errno;
+	saved = errno;
 	close(fd);
-	errno = r;
+	errno = saved;
 	return -1;
 }
 
-int
-queue_file_read_env(const char *data_dir, const char *qid, struct buf *out)
+/* Appends len bytes of fd at off to out; EINVAL when the file is short. */
+static int
+queue_pread_buf(int fd, off_t off, size_t len, struct buf *out)
 {
 	char chunk[QUEUE_COPY_CHUNK];
-	size_t envlen, done = 0;
-	ssize_t n = 0;
-	int fd, r, saved;
+	ssize_t n;
 
-	if ((fd = queue_msg_open(data_dir, qid)) == -1)
-		return -1;
-	r = queue_msg_head(fd, &envlen);
-	if (r == 0) {
-		errno = ENOENT;		/* an old file: its .env is the entry */
-		r = -1;
-	}
-	while (r == 1 && done < envlen) {
-		n = pread(fd, chunk, MIN(sizeof(chunk), envlen - done),
-		    (off_t)(QUEUE_MSG_HEAD_LEN + done));
+	while (len > 0) {
+		n = pread(fd, chunk, MIN(sizeof(chunk), len), off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0 || buf_add(out, chunk, (size_t)n) == -1) {
 			if (n >= 0)
 				errno = n == 0 ? EINVAL : EFBIG;
-			r = -1;
+			return -1;
 		}
-		done += n > 0 ? (size_t)n : 0;
+		off += n;
+		len -= (size_t)n;
 	}
-	r = r == 1 ? 0 : r;
+	return 0;
+}
+
+/* The records after a format 2 message (h) into tail, and their run. */
+static int
+queue_msg_tail(int fd, const struct queue_head *h, const struct stat *st,
+    struct buf *tail, struct queue_tail *t)
+{
+	off_t at = h->start + h->msglen;
+
+	if (queue_pread_buf(fd, at, (size_t)MIN(st->st_size - at,
+	    (off_t)QUEUE_TAIL_MAX), tail) == -1)
+		return -1;
+	queue_tail_scan(buf_data(tail), buf_len(tail), t);
+	return 0;
+}
+
+int
+queue_file_open(const char *data_dir, const char *qid, off_t *size)
+{
+	struct queue_head h;
+	struct stat st;
+	int fd, saved;
+
+	if ((fd = queue_msg_open(data_dir, qid, O_RDONLY, &h, &st)) == -1)
+		return -1;
+	if (h.start && lseek(fd, h.start, SEEK_SET) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	*size = h.msglen;
+	return fd;
+}
+
+int
+queue_file_check(const char *data_dir, const char *qid)
+{
+	struct queue_head h;
+	struct stat st;
+	int fd;
+
+	if ((fd = queue_msg_open(data_dir, qid, O_RDONLY, &h, &st)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int
+queue_file_read_env(const char *data_dir, const char *qid, struct buf *out)
+{
+	struct queue_tail t = { 0 };
+	struct queue_head h;
+	struct stat st;
+	struct buf tail;
+	int fd, r = 0, saved;
+
+	if ((fd = queue_msg_open(data_dir, qid, O_RDONLY, &h, &st)) == -1)
+		return -1;
+	buf_init(&tail, QUEUE_TAIL_MAX);
+	if (h.version == 0) {
+		errno = ENOENT;		/* an old file: its .env is the entry */
+		r = -1;
+	} else if (h.version == 2) {
+		r = queue_msg_tail(fd, &h, &st, &tail, &t);
+	}
+	/* The last update if there is one, else the envelope as queued. */
+	if (r == 0 && t.seq > 0)
+		r = buf_add(out, buf_data(&tail) + t.text, t.textlen) == -1 ?
+		    (errno = EFBIG, -1) : 0;
+	else if (r == 0)
+		r = queue_pread_buf(fd, h.start - (off_t)h.envlen, h.envlen,
+		    out);
 	saved = errno;
+	buf_release(&tail);
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+static int
+queue_pwrite_all(int fd, const char *p, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pwrite(fd, p, len, off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+queue_file_append_env(const char *data_dir, const char *qid,
+    const char *text, size_t len)
+{
+	struct queue_tail t;
+	struct queue_head h;
+	struct stat st;
+	struct buf tail;
+	int fd, r = 1, saved;
+	off_t at;
+
+	if ((fd = queue_msg_open(data_dir, qid, O_RDWR, &h, &st)) == -1)
+		return -1;
+	buf_init(&tail, QUEUE_TAIL_MAX);
+	if (h.version != 2)
+		goto done;		/* an older format: a .env it is */
+	if (queue_msg_tail(fd, &h, &st, &tail, &t) == -1) {
+		r = -1;
+		goto done;
+	}
+	if (t.end + QUEUE_TAIL_HEAD_LEN + len > QUEUE_TAIL_MAX)
+		goto done;		/* full: a .env takes over */
+	at = h.start + h.msglen + (off_t)t.end;
+	buf_reset(&tail);
+	if (queue_tail_record(&tail, t.seq + 1, text, len) == -1) {
+		errno = EFBIG;
+		r = -1;
+		goto done;
+	}
+	/*
+	 * Bytes after the run fail the checks (a record a crash tore):
+	 * cut them, so that nothing but the new record follows the run.
+	 * The message before it is never written. fdatasync covers the
+	 * file's size as well as the record.
+	 */
+	r = (st.st_size > at && ftruncate(fd, at) == -1) ||
+	    queue_pwrite_all(fd, buf_data(&tail), buf_len(&tail), at) == -1 ||
+	    fdatasync(fd) == -1 ? -1 : 0;
+	/*
+	 * A failed write or sync may leave the record readable in the page
+	 * cache but not on disk: a later record written after it would be
+	 * durable yet unreachable (the scan stops at this one). Cut it
+	 * again; if even that fails, a .env takes this and every later
+	 * state, and overrides the records.
+	 */
+	if (r == -1) {
+		saved = errno;
+		r = ftruncate(fd, at) == -1 ? 1 : -1;
+		errno = saved;
+	}
+done:
+	saved = errno;
+	buf_release(&tail);
 	close(fd);
 	errno = saved;
 	return r;
@@ -257,14 +437,14 @@ queue_has(const char *dir, const char *name, size_t stemlen,
 static bool
 queue_msg_has_head(const char *path)
 {
-	size_t envlen;
+	struct queue_head h;
 	int fd, r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return true;	/* cannot tell: keep it */
-	r = queue_msg_head(fd, &envlen);
+	r = queue_msg_head(fd, &h);
 	close(fd);
-	return r != 0;		/* a damaged header is quarantined later */
+	return r == -1 || h.version != 0;	/* damaged: quarantined later */
 }
 
 static bool

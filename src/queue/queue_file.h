@@ -2,11 +2,15 @@
  * queue_file.h - queue entries on disk (see queue_env.h for the envelope).
  *
  * An entry is one file, data_dir/queue/<qid>.msg:
- *   "facteur-msg 1 " + the envelope's length in 10 digits + "\n",
- *   the envelope as queued (queue_env_format), the message.
- * The envelope's later states go to <qid>.env (queue_store.h), which
- * then overrides the copy in the .msg. Files queued by versions before
- * the header have none: their .env is their envelope.
+ *   "facteur-msg 2 " + the envelope's length in 10 digits + " " + the
+ *   message's in 20 + "\n", the envelope as queued (queue_env_format),
+ *   the message, then the envelope's later states (queue_tail.h).
+ * When those would pass QUEUE_TAIL_MAX, or the entry is of an older
+ * format, its later states go to <qid>.env (queue_store.h), which then
+ * overrides what the .msg holds. Format 1 ("facteur-msg 1 " + envelope
+ * length, the message to the end) has no room for states after it;
+ * files queued before the header existed have none: their .env is their
+ * envelope.
  *
  * Creating an entry is done by the commit thread, batched like Maildir
  * deliveries: queue_file_create() writes tmp/<qid>.msg as a durable file
@@ -33,13 +37,22 @@ int queue_file_create(const char *data_dir, const struct queue_env *env,
  * message's first byte and *size is the message's length. -1 with errno.
  */
 int queue_file_open(const char *data_dir, const char *qid, off_t *size);
+/* 0 when <qid>.msg's header and size are sound; -1 with errno. */
+int queue_file_check(const char *data_dir, const char *qid);
 /*
- * Appends the envelope held in <qid>.msg to out. -1 with errno: ENOENT
- * when there is no .msg or it has no header (an older entry), EINVAL
- * when it is damaged.
+ * Appends the envelope held in <qid>.msg (its last state) to out. -1
+ * with errno: ENOENT when there is no .msg or it has no header (an older
+ * entry), EINVAL when it is damaged.
  */
 int queue_file_read_env(const char *data_dir, const char *qid,
     struct buf *out);
+/*
+ * Appends the envelope text as the entry's new state and fdatasyncs: 0
+ * once durable, 1 when the .msg has no room for it (full, or an older
+ * format: the caller writes a .env), -1 with errno.
+ */
+int queue_file_append_env(const char *data_dir, const char *qid,
+    const char *text, size_t len);
 /*
  * At startup, before anything runs: empties queue/tmp/, removes
  * interrupted envelope rewrites, .env files whose .msg is gone (a crash

@@ -41,11 +41,18 @@ queue_store_load(const char *data_dir, const char *qid,
 	if (queue_file_path(data_dir, qid, "env", path, sizeof(path)) == -1)
 		return -1;
 	buf_init(&text, QUEUE_ENV_TEXT_MAX);
-	/* The .env once written, else the envelope the .msg was queued with. */
+	/*
+	 * The .env once written, else the last envelope the .msg holds. A
+	 * .msg whose header is damaged (or of a later format) makes the
+	 * entry unreadable even with a .env: it is kept aside, not sent.
+	 */
 	r = fs_read_file(path, &text);
 	if (r == -1 && errno == ENOENT) {
 		buf_reset(&text);
 		r = queue_file_read_env(data_dir, qid, &text);
+	} else if (r == 0 && queue_file_check(data_dir, qid) == -1 &&
+	    errno == EINVAL) {
+		r = -1;
 	}
 	if (r == 0 && (r = queue_env_parse(buf_data(&text), buf_len(&text),
 	    env, &why)) == -1)
@@ -168,9 +175,11 @@ queue_store_write(const char *data_dir, const struct queue_env *env)
 	r = queue_env_format(env, &text);
 	if (r == -1)
 		errno = EFBIG;
-	else
+	/* Once there is a .env it overrides the .msg: it takes the rest. */
+	else if (fs_may_exist(path) || (r = queue_file_append_env(data_dir,
+	    env->qid, buf_data(&text), buf_len(&text))) == 1)
 		r = fs_write_replace(path, buf_data(&text), buf_len(&text),
-		    0600);
+		    0600) == -1 ? -1 : 1;
 	buf_release(&text);
 	return r;
 }
@@ -217,9 +226,9 @@ queue_store_sync(const char *data_dir)
 int
 queue_store_save(const char *data_dir, const struct queue_env *env)
 {
-	if (queue_store_write(data_dir, env) == -1)
-		return -1;
-	return queue_store_sync(data_dir);
+	int r = queue_store_write(data_dir, env);
+
+	return r == 1 ? queue_store_sync(data_dir) : r;
 }
 
 int

@@ -3,10 +3,13 @@
  * Blocking file I/O: the server calls these from worker threads or at
  * startup, the CLI directly.
  *
- * An entry's state changes are made durable in the only safe order: the
- * new envelope is written to <qid>.env.tmp.<pid> in queue/, fsynced,
- * renamed over the old one, and queue/ is fsynced. Removing an entry
- * unlinks the message first (the entry is gone), then the envelope.
+ * An entry's state changes are appended to its .msg and fdatasynced
+ * (queue_tail.h). When they no longer fit there (or the entry is of an
+ * older format) they go to a .env in the only safe order: the new
+ * envelope is written to <qid>.env.tmp.<pid> in queue/, fsynced, renamed
+ * over the old one, and queue/ is fsynced; from then on the .env is the
+ * envelope. Removing an entry unlinks the message first (the entry is
+ * gone), then any envelope.
  */
 #ifndef FACTEUR_QUEUE_STORE_H
 #define FACTEUR_QUEUE_STORE_H
@@ -33,6 +36,9 @@ int queue_store_remove(const char *data_dir, const char *qid);
 /*
  * The same two without the fsync of queue/, for a batch of changes made
  * durable together by one queue_store_sync() (the outbound runner).
+ * queue_store_write() returns 0 when the change is durable (appended to
+ * the .msg), 1 when it went to a .env whose name queue_store_sync() must
+ * make durable, -1 with errno.
  */
 int queue_store_write(const char *data_dir, const struct queue_env *env);
 int queue_store_unlink(const char *data_dir, const char *qid);

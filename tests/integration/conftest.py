@@ -220,23 +220,42 @@ class Facteur:
             time.sleep(0.05)
         raise AssertionError(f"{address} has {len(self.messages(address))} messages, want {count}")
 
-    # The queue on disk (src/queue/queue_file.h): an entry is <qid>.msg,
-    # a header line with the length of the envelope as queued, that
-    # envelope, the message; <qid>.env, once written, is the envelope.
+    # The queue on disk (src/queue/queue_file.h, queue_tail.h): an entry
+    # is <qid>.msg, a header line with the lengths of the envelope as
+    # queued and of the message, that envelope, the message, then the
+    # later envelopes as checked records; <qid>.env, once written, is the
+    # envelope. Read here independently of the C code, as a cross-check.
     def queue_ids(self):
         return sorted(p.stem for p in (self.data_dir / "queue").glob("*.msg"))
 
     def queue_entry(self, qid):
         """(envelope text, message bytes) of a queue entry."""
+        env, msg, _ = self.queue_entry_records(qid)
+        return env, msg
+
+    def queue_entry_records(self, qid):
+        """(envelope text, message bytes, number of later envelopes
+        appended to the .msg) of a queue entry."""
+        import zlib
         q = self.data_dir / "queue"
         data = (q / f"{qid}.msg").read_bytes()
         head, rest = data.split(b"\n", 1)
-        magic, version, length = head.split(b" ")
-        assert (magic, version, len(length)) == (b"facteur-msg", b"1", 10), head
+        magic, version, length, msglen = head.split(b" ")
+        assert (magic, version, len(length), len(msglen)) == \
+            (b"facteur-msg", b"2", 10, 20), head
         env = rest[:int(length)].decode()
+        msg = rest[int(length):int(length) + int(msglen)]
+        tail, seq = rest[int(length) + int(msglen):], 0
+        while m := re.fullmatch(rb"facteur-env (\d{10}) (\d{10}) ([0-9a-f]{8})\n", tail[:43]):
+            n, size, crc = int(m[1]), int(m[2]), int(m[3], 16)
+            text = tail[43:43 + size]
+            if n != seq + 1 or len(text) != size or \
+                    zlib.crc32(text, zlib.crc32(tail[:34])) != crc:
+                break
+            env, seq, tail = text.decode(), n, tail[43 + size:]
         if (q / f"{qid}.env").exists():
             env = (q / f"{qid}.env").read_text()
-        return env, rest[int(length):]
+        return env, msg, seq
 
     def sanitizer_errors(self):
         text = self.log()

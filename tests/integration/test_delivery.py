@@ -7,6 +7,7 @@ the same port, which the sender uses through [delivery] port.
 import email
 import email.policy
 import os
+import re
 import smtplib
 import socket
 import subprocess
@@ -322,6 +323,60 @@ def test_restart_resumes_queue(world, sinks):
     w.f.start()
     sink.wait(1, timeout=20)
     wait_queue_empty(w.f)
+
+
+def test_deferrals_are_appended_to_the_entry(world, sinks):
+    """Each deferral appends the envelope to the entry's .msg (no .env, no
+    rename): after a restart the attempts made are remembered, the
+    message sent is the one queued, and delivery removes the one file."""
+    w = world.setup()
+    body = submit(w.f, ["bob@remote.test"], subject="appended")
+    w.f.wait_log("event=deferred .*attempts=2")
+    w.f.stop()
+    [qid] = w.f.queue_ids()
+    env, msg, records = w.f.queue_entry_records(qid)
+    assert records >= 2
+    assert not (w.f.data_dir / "queue" / f"{qid}.env").exists()
+    rcpt = [line.split() for line in env.splitlines() if line.startswith("rcpt ")]
+    assert rcpt[0][1] == "pending" and int(rcpt[0][2]) == records
+    assert strip_trace(msg) == body
+    r = w.f.cli("queue", "show", qid)
+    assert "Subject: appended" in r.stdout and "facteur-env" not in r.stdout
+    sink = sinks("127.0.0.2", w.port)
+    w.f.start()
+    sink.wait(1, timeout=20)
+    wait_queue_empty(w.f)
+    assert strip_trace(sink.messages[0][2]) == body
+    assert w.f.log().count(f"event=sent qid={qid}") == 1
+    assert re.search(f"event=sent qid={qid} .*attempts={records + 1}", w.f.log())
+    assert list((w.f.data_dir / "queue").glob(f"{qid}*")) == []
+
+
+def test_format1_entry_of_an_older_build_is_delivered(world, sinks):
+    """An entry as the previous build wrote it (header format 1, the
+    message to the end of the file) is read after an upgrade; its next
+    state goes to a .env, as it did then."""
+    w = world.setup()
+    body = submit(w.f, ["bob@remote.test"], subject="format 1")
+    w.f.wait_log("event=deferred")
+    w.f.stop()
+    [qid] = w.f.queue_ids()
+    env, msg = w.f.queue_entry(qid)
+    path = w.f.data_dir / "queue" / f"{qid}.msg"
+    st = path.stat()
+    path.write_bytes(b"facteur-msg 1 %010d\n" % len(env.encode()) + env.encode() + msg)
+    os.chown(path, st.st_uid, st.st_gid)
+    w.f.start()
+    w.f.wait_log(f"event=deferred qid={qid} .*attempts=2")
+    w.f.stop()
+    assert (w.f.data_dir / "queue" / f"{qid}.env").exists()
+    assert path.read_bytes().endswith(msg)
+    sink = sinks("127.0.0.2", w.port)
+    w.f.start()
+    sink.wait(1, timeout=20)
+    wait_queue_empty(w.f)
+    assert strip_trace(sink.messages[0][2]) == body
+    assert list((w.f.data_dir / "queue").glob(f"{qid}*")) == []
 
 
 def test_two_file_entry_of_an_older_build_is_delivered(world, sinks):

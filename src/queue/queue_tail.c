@@ -1,0 +1,107 @@
+/*
+ * queue_tail.c - see queue_tail.h.
+ */
+#include "core/common.h"
+
+#include "core/crc32.h"
+#include "queue/queue_tail.h"
+
+#define QUEUE_TAIL_MAGIC "facteur-env "
+#define QUEUE_TAIL_MAGIC_LEN (sizeof(QUEUE_TAIL_MAGIC) - 1)
+/* The part of the line the crc covers: magic, seq, length and spaces. */
+#define QUEUE_TAIL_CRC_AT (QUEUE_TAIL_MAGIC_LEN + 10 + 1 + 10 + 1)
+
+/* n decimal digits at p, or -1. */
+static int64_t
+queue_tail_num(const char *p, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/* 8 lowercase hex digits at p, or -1. */
+static int64_t
+queue_tail_hex(const char *p)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			v = v * 16 + (p[i] - '0');
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v = v * 16 + (p[i] - 'a' + 10);
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* The length of a record at p that checks and is number seq, or 0. */
+static size_t
+queue_tail_check(const char *p, size_t len, uint32_t seq)
+{
+	const char *h = p;
+	int64_t n, textlen, crc;
+
+	if (len < QUEUE_TAIL_HEAD_LEN ||
+	    memcmp(h, QUEUE_TAIL_MAGIC, QUEUE_TAIL_MAGIC_LEN) != 0)
+		return 0;
+	h += QUEUE_TAIL_MAGIC_LEN;
+	n = queue_tail_num(h, 10);
+	textlen = queue_tail_num(h + 11, 10);
+	crc = queue_tail_hex(h + 22);
+	if (n != (int64_t)seq || textlen < 0 || crc < 0 || h[10] != ' ' ||
+	    h[21] != ' ' || h[30] != '\n' ||
+	    (size_t)textlen > len - QUEUE_TAIL_HEAD_LEN)
+		return 0;
+	if (crc32_update(crc32_update(0, p, QUEUE_TAIL_CRC_AT),
+	    p + QUEUE_TAIL_HEAD_LEN, (size_t)textlen) != (uint32_t)crc)
+		return 0;
+	return QUEUE_TAIL_HEAD_LEN + (size_t)textlen;
+}
+
+void
+queue_tail_scan(const char *p, size_t len, struct queue_tail *t)
+{
+	size_t n;
+
+	memset(t, 0, sizeof(*t));
+	while (t->seq < UINT32_MAX &&
+	    (n = queue_tail_check(p + t->end, len - t->end, t->seq + 1)) > 0) {
+		t->text = t->end + QUEUE_TAIL_HEAD_LEN;
+		t->textlen = n - QUEUE_TAIL_HEAD_LEN;
+		t->end += n;
+		t->seq++;
+	}
+}
+
+int
+queue_tail_record(struct buf *out, uint32_t seq, const char *text,
+    size_t len)
+{
+	char head[QUEUE_TAIL_HEAD_LEN + 1];
+	uint32_t crc;
+
+	if (len > 9999999999ull)
+		return -1;
+	snprintf(head, sizeof(head), "%s%010u %010zu ", QUEUE_TAIL_MAGIC,
+	    (unsigned)seq, len);
+	crc = crc32_update(crc32_update(0, head, QUEUE_TAIL_CRC_AT), text, len);
+	snprintf(head + QUEUE_TAIL_CRC_AT, sizeof(head) - QUEUE_TAIL_CRC_AT,
+	    "%08x\n", (unsigned)crc);
+	if (buf_add(out, head, QUEUE_TAIL_HEAD_LEN) == -1)
+		return -1;
+	if (buf_add(out, text, len) == -1) {
+		buf_truncate(out, buf_len(out) - QUEUE_TAIL_HEAD_LEN);
+		return -1;
+	}
+	return 0;
+}
