@@ -36,7 +36,8 @@
  * in flight, so batches do not overlap.
  */
 #define MTA_IO_PARALLEL 8
-#define MTA_IO_BATCH 8		/* operations that start a second round */
+#define MTA_IO_BATCH 8		/* operations that start a round at once */
+#define MTA_IO_DELAY_US 1000	/* else the first waits this long */
 #define MTA_ROUTE_TTL 300
 #define MTA_RELAY_DEST "[relay]"
 
@@ -239,22 +240,15 @@ mta_io_done(void *arg)
 	mta_io_kick(mta);
 }
 
+/* Hands what waits to an I/O thread, if one may run. */
 static void
-mta_io_kick(struct mta *mta)
+mta_io_submit(struct mta *mta)
 {
 	struct mta_io_batch *b;
 
 	if (mta->io_running >= MTA_IO_PARALLEL || mta->io_queue == NULL ||
 	    server_stopping(mta->srv))
 		return;	/* stopping: mta_free() writes the rest itself */
-	/*
-	 * While a round runs, wait for a few operations rather than wake a
-	 * thread for each: a drain retires thousands of entries a second,
-	 * and a thread wake-up (and its report) costs about what an unlink
-	 * does. The round that ends takes what waited (mta_io_done()).
-	 */
-	if (mta->io_running > 0 && mta->io_queued < MTA_IO_BATCH)
-		return;
 	b = xcalloc(1, sizeof(*b));
 	b->mta = mta;
 	cstr_copy(b->data_dir, sizeof(b->data_dir), mta_data_dir(mta));
@@ -264,6 +258,38 @@ mta_io_kick(struct mta *mta)
 	mta->io_tail = &mta->io_queue;
 	mta->io_running++;
 	workq_submit(mta->iowq, mta_io_work, mta_io_done, b);
+}
+
+static void
+mta_on_io_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	mta_io_submit(arg);
+}
+
+/*
+ * Wait for a few operations rather than wake a thread for each: a drain
+ * retires thousands of entries a second, and a thread wake-up (and its
+ * report) costs about what an unlink does. A woken thread also tends to
+ * run at once on the loop's CPU, delaying the next MAIL that the loop was
+ * about to send. So a round starts once MTA_IO_BATCH operations wait, or
+ * MTA_IO_DELAY_US after the first: a save or removal is at most that much
+ * later, and nothing waits on it but the entry itself.
+ */
+static void
+mta_io_kick(struct mta *mta)
+{
+	static const struct timeval delay = { 0, MTA_IO_DELAY_US };
+
+	if (mta->io_queue == NULL)
+		return;
+	if (mta->io_queued >= MTA_IO_BATCH) {
+		mta_io_submit(mta);
+		return;
+	}
+	if (!evtimer_pending(mta->io_timer, NULL))
+		evtimer_add(mta->io_timer, &delay);
 }
 
 static void
@@ -699,6 +725,7 @@ mta_new(struct server *srv)
 	mta->index = map_new();
 	mta->io_tail = &mta->io_queue;
 	mta->iowq = workq_new(server_base(srv), MTA_IO_PARALLEL);
+	mta->io_timer = evtimer_new(server_base(srv), mta_on_io_timer, mta);
 	mta->tls = mta_tls_client_ctx();
 	mta_read_relay_password(mta);
 	buf_init(&errors, 64 * 1024);
@@ -724,6 +751,7 @@ mta_free(struct mta **mtap)
 		return;
 	mta_session_abort_all(mta);
 	event_free(mta->tick);
+	event_free(mta->io_timer);
 	workq_free(&mta->iowq);		/* the rounds in flight end here */
 	/* Asked after the last worker round (the server was stopping). */
 	if (mta->io_queue) {

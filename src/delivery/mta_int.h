@@ -99,6 +99,7 @@ struct mta {
 	struct mta_io		*io_queue, **io_tail;	/* next batch */
 	unsigned		 io_queued;	/* operations in io_queue */
 	unsigned		 io_running;	/* batches on iowq */
+	struct event		*io_timer;	/* starts a small batch */
 	struct workq		*iowq;		/* queue file I/O threads */
 	struct mta_dest		*dests;
 	unsigned		 sessions;	/* all destinations */
