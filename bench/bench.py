@@ -1224,12 +1224,17 @@ def facteur_drain(fct, conf, n, queue_cmd, peer_down, peer_up, cpu=None):
     return rate
 
 
-def outbound(fct, pfx, sink, smoke):
+def outbound(fct, pfx, sink, smoke, fct_shm=None):
     """facteur delivering to smtp-sink through the MX of remote.test (served
     by dnsmasq), versus Postfix's drain to the same sink and smtp-source
-    straight to it."""
+    straight to it. With fct_shm (a facteur whose data_dir is on tmpfs),
+    its drain too: the same code without this disk's cost of deleting a
+    file."""
     n = 100 if smoke else 3000
-    res = {"n": n}
+    # Drains are longer: their fixed costs (the flush command, the first
+    # connections, the last removals, the 20 ms poll) then weigh little.
+    nd = 300 if smoke else 10000
+    res = {"n": n, "n_drain": nd}
     conf = str(fct.root / "facteur-warn.conf")
     fct.reset()
 
@@ -1248,27 +1253,36 @@ def outbound(fct, pfx, sink, smoke):
     # 2. Drain: the same number queued while the sink is down (every entry
     #    deferred once), then the sink is started and the queue flushed;
     #    in turn with Postfix's drain of the same (twice each).
-    drains, pdrains, dcpu = [], [], []
+    drains, pdrains, dcpu, tdrains, tcpu = [], [], [], [], []
+    cmd = smtp_source_cmd(fct.port, 10, nd, 1, 1024, to=FWD)
     for _ in range(1 if smoke else 2):
-        drains.append(facteur_drain(fct, conf, n, cmd, sink.stop, sink.start,
+        drains.append(facteur_drain(fct, conf, nd, cmd, sink.stop, sink.start,
                                     cpu=(dcpu, lambda: sink.proc.pid)))
-        pdrains.append(postfix_drain(pfx, sink, n))
+        pdrains.append(postfix_drain(pfx, sink, nd))
+        if fct_shm:
+            tdrains.append(facteur_drain(
+                fct_shm, str(fct_shm.root / "facteur-warn.conf"), nd,
+                smtp_source_cmd(fct_shm.port, 10, nd, 1, 1024, to=FWD),
+                sink.stop, sink.start, cpu=(tcpu, lambda: sink.proc.pid)))
     res["drains"], res["postfix_drains"] = drains, pdrains
     res["drain"], res["postfix_drain"] = med(drains), med(pdrains)
+    if tdrains:
+        res["tmpfs_drains"], res["tmpfs_drain"] = tdrains, med(tdrains)
     sink.start()
     # 3. The ceiling: smtp-source to smtp-sink with facteur's connection
     #    count ([delivery] max_per_domain = 4), reusing connections (-d)
     #    as facteur does.
     direct, scpu = [], []
     for _ in range(1 if smoke else 3):
-        cmd = smtp_source_cmd(sink.port, 4, n, 1, 1024, extra=("-d",))
+        cmd = smtp_source_cmd(sink.port, 4, nd, 1, 1024, extra=("-d",))
         COMMANDS["smtp-source direct to smtp-sink"] = " ".join(cmd)
-        t0, t1, c = run_smtp_source_cpu(cmd, sink.proc.pid, n)
-        direct.append(n / (t1 - t0))
+        t0, t1, c = run_smtp_source_cpu(cmd, sink.proc.pid, nd)
+        direct.append(nd / (t1 - t0))
         scpu.append(c)
     res["direct"] = med(direct)
     res["cpu"] = {who: {k: med([x[k] for x in runs]) for k in ("loop", "threads", "peer")}
-                  for who, runs in (("facteur", dcpu), ("smtp-source", scpu))}
+                  for who, runs in (("facteur", dcpu), ("smtp-source", scpu),
+                                    ("facteur on tmpfs", tcpu)) if runs}
     sink.stop()
     log(f"outbound: relay-through {res['live']:.0f} msg/s, drain {res['drain']:.0f} msg/s "
         f"(Postfix {res['postfix_drain']:.0f}), smtp-source -> smtp-sink {res['direct']:.0f} msg/s")
@@ -1493,11 +1507,17 @@ def write_results(path, info, probe, thr, mem, idle, fs, lat, outb, elapsed, smo
         w(f"| facteur relay-through: smtp-source (10 clients) → facteur → smtp-sink, until "
           f"the queue is empty | {fmt(outb['live'])} |")
         w(f"| (of which accepting them) | {fmt(outb['live_accept'])} |")
-        w(f"| facteur drain: all {outb['n']} already queued, `facteur queue flush`, until the "
-          f"queue is empty | {fmt(outb['drain'])} |")
-        w(f"| smtp-source -s 4 -d → smtp-sink directly (the peer's ceiling at that "
+        nd = outb.get("n_drain", outb["n"])
+        w(f"| facteur drain: {nd} messages already queued (each deferred once), "
+          f"`facteur queue flush`, until the queue is empty | {fmt(outb['drain'])} |")
+        w(f"| smtp-source -s 4 -d -m {nd} → smtp-sink directly (the peer's ceiling at that "
           f"concurrency) | {fmt(outb['direct'])} |")
         w(f"| facteur drain / direct | **{outb['drain'] / outb['direct']:.2f}** |")
+        if outb.get("tmpfs_drain"):
+            w(f"| facteur drain, its data_dir on tmpfs (the same code without this disk's "
+              f"cost of deleting a file) | {fmt(outb['tmpfs_drain'])} |")
+            w(f"| facteur drain on tmpfs / direct | "
+              f"**{outb['tmpfs_drain'] / outb['direct']:.2f}** |")
         if outb.get("postfix_drain"):
             w(f"| Postfix drain: the same, queued while the sink was down, `postqueue -f`, "
               f"until its queue is empty (4 connections, to the sink by address) | "
@@ -1506,7 +1526,9 @@ def write_results(path, info, probe, thr, mem, idle, fs, lat, outb, elapsed, smo
         w("")
         w("Drains are medians of " + str(len(outb.get("drains", [1]))) + " (facteur: " +
           ", ".join(fmt(x) for x in outb.get("drains", [])) + "; Postfix: " +
-          ", ".join(fmt(x) for x in outb.get("postfix_drains", [])) + "), run in turn.")
+          ", ".join(fmt(x) for x in outb.get("postfix_drains", [])) +
+          ("; facteur on tmpfs: " + ", ".join(fmt(x) for x in outb["tmpfs_drains"])
+           if outb.get("tmpfs_drains") else "") + "), run in turn.")
         w("")
         cpu = outb.get("cpu")
         if cpu:
@@ -1519,9 +1541,13 @@ def write_results(path, info, probe, thr, mem, idle, fs, lat, outb, elapsed, smo
               "message) | its other threads (facteur: removing delivered entries) | "
               "smtp-sink | total |")
             w("|---|---:|---:|---:|---:|")
-            for name, c in (("facteur drain", f), ("smtp-source -s 4 -d", s)):
-                w(f"| {name} | {c['loop']:.0f} | {c['threads']:.0f} | {c['peer']:.0f} | "
-                  f"{c['loop'] + c['threads'] + c['peer']:.0f} |")
+            rows = [("facteur drain", f), ("facteur drain, data_dir on tmpfs",
+                                            cpu.get("facteur on tmpfs")),
+                    ("smtp-source -s 4 -d", s)]
+            for name, c in rows:
+                if c:
+                    w(f"| {name} | {c['loop']:.0f} | {c['threads']:.0f} | {c['peer']:.0f} | "
+                      f"{c['loop'] + c['threads'] + c['peer']:.0f} |")
             w("")
         prs = outb.get("peers")
         if prs:
@@ -1610,6 +1636,12 @@ def targets(thr, mem, idle, outb):
         out.append(("outbound limited by the peer, not by facteur",
                     f"drain {outb['drain']:.0f} msg/s = {q:.2f} of smtp-source → smtp-sink",
                     q >= 0.8))
+        if outb.get("tmpfs_drain"):
+            q = outb["tmpfs_drain"] / outb["direct"]
+            out.append(("the same, facteur's data_dir on tmpfs (without this disk's "
+                        "synchronous discard per deleted file)",
+                        f"drain {outb['tmpfs_drain']:.0f} msg/s = {q:.2f} of smtp-source "
+                        "→ smtp-sink", q >= 0.8))
         for pr in outb.get("peers", []):
             q = pr["drain"] / pr["direct_med"]
             out.append((f"the same to a real peer (Postfix receiving; {pr['label']})",
@@ -1691,17 +1723,18 @@ def main():
                                   for k, v in idle.items()))
 
         fs = fsync_counts(fct, pfx, args.smoke)
-        outb = outbound(fct, pfx, sink, args.smoke)
-        # The same, with facteur's data_dir on tmpfs: on one machine the
-        # two servers share the disk (facteur's unlinks and discards slow
-        # Postfix's fsyncs); a real peer has a disk of its own.
-        outb["peers"] = [real_peer(fct, pfx, args.smoke)]
+        # A second facteur whose data_dir is on tmpfs: the same code
+        # without this disk. On one machine the two servers share the disk
+        # (facteur's unlinks and discards slow Postfix's fsyncs); a real
+        # peer has a disk of its own.
         shm = Path("/dev/shm") / f"facteur-bench-{os.getpid()}"
         PROCS.add("tmpfs facteur", lambda: shutil.rmtree(shm, ignore_errors=True))
         shm.mkdir(mode=0o755)
         fct_shm = Facteur(shm / "facteur", dns.port, sink.port, trash=shm / "trash")
         fct_shm.setup()
         fct_shm.start()
+        outb = outbound(fct, pfx, sink, args.smoke, fct_shm)
+        outb["peers"] = [real_peer(fct, pfx, args.smoke)]
         outb["peers"].append(real_peer(fct_shm, pfx, args.smoke,
                                        "facteur's data_dir on tmpfs"))
         fct_shm.stop()
