@@ -88,7 +88,7 @@ cli_queue_show(const struct config *cfg, const char *qid)
 	struct queue_env env;
 	char chunk[65536];
 	const char *end;
-	off_t size;
+	off_t start, size;
 	ssize_t n;
 	int fd;
 
@@ -98,9 +98,10 @@ cli_queue_show(const struct config *cfg, const char *qid)
 		return 1;
 	}
 	cli_list_one(&(size_t){ 0 }, &env);
-	if ((fd = queue_file_open(cfg->data_dir, qid, &size)) != -1) {
-		n = read(fd, chunk, (size_t)MIN(size,
-		    (off_t)sizeof(chunk) - 1));
+	if ((fd = queue_file_open(cfg->data_dir, qid, &start,
+	    &size)) != -1) {
+		n = pread(fd, chunk, (size_t)MIN(size,
+		    (off_t)sizeof(chunk) - 1), start);
 		close(fd);
 		if (n > 0) {
 			chunk[n] = '\0';

@@ -44,13 +44,14 @@ bounce_original_headers(struct mta *mta, const char *qid, struct buf *out)
 {
 	char chunk[BOUNCE_HEADERS_MAX];
 	const char *end;
-	off_t size;
+	off_t start, size;
 	ssize_t n;
 	int fd, r;
 
-	if ((fd = queue_file_open(mta_data_dir(mta), qid, &size)) == -1)
+	if ((fd = queue_file_open(mta_data_dir(mta), qid, &start, &size)) == -1)
 		return;
-	n = read(fd, chunk, (size_t)MIN(size, (off_t)sizeof(chunk) - 1));
+	n = pread(fd, chunk, (size_t)MIN(size, (off_t)sizeof(chunk) - 1),
+	    start);
 	close(fd);
 	if (n <= 0)
 		return;

@@ -76,7 +76,7 @@ struct mta_session {
 	bool			 mail_ok;
 	size_t			 naccepted;
 	int			 fd;		/* the message, during BODY */
-	off_t			 left;		/* its bytes not yet read */
+	off_t			 pos, left;	/* next byte to read, bytes left */
 	struct smtp_stuff	 stuff;		/* dot-stuffing state */
 	char			 error[QUEUE_ERROR_MAX];
 };
@@ -327,7 +327,7 @@ mta_transaction(struct mta_session *ms)
 	size_t i;
 
 	if ((ms->fd = queue_file_open(mta_data_dir(ms->mta), env->qid,
-	    &msgsize)) == -1) {
+	    &ms->pos, &msgsize)) == -1) {
 		for (i = 0; i < ms->job->nrcpts; i++)
 			mta_job_result(ms->mta, ms->job, i, 451, "4.3.0",
 			    "cannot read the queued message");
@@ -397,14 +397,15 @@ mta_body_pump(struct mta_session *ms)
 
 	while (conn_output_len(ms->conn) < CONN_WRITE_LOW) {
 		/* The entry's later envelopes follow the message. */
-		n = ms->left > 0 ? read(ms->fd, chunk, (size_t)MIN(ms->left,
-		    (off_t)sizeof(chunk))) : 0;
+		n = ms->left > 0 ? pread(ms->fd, chunk, (size_t)MIN(ms->left,
+		    (off_t)sizeof(chunk)), ms->pos) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (n == 0 && ms->left > 0)) {
 			mta_session_failed(ms, "cannot read the queued message");
 			return;
 		}
+		ms->pos += n;
 		ms->left -= n;
 		if (n == 0) {
 			/* RFC 5321 4.1.1.4: the end of data indication. */

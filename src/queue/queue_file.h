@@ -33,10 +33,12 @@ int queue_file_create(const char *data_dir, const struct queue_env *env,
     const char *headers, size_t headers_len, struct spool *sp,
     struct durable_file *file);
 /*
- * Opens <qid>.msg for reading its message: the descriptor is at the
- * message's first byte and *size is the message's length. -1 with errno.
+ * Opens <qid>.msg for reading its message with pread(): it starts at
+ * *start and is *size bytes long (what follows is not the message).
+ * -1 with errno.
  */
-int queue_file_open(const char *data_dir, const char *qid, off_t *size);
+int queue_file_open(const char *data_dir, const char *qid, off_t *start,
+    off_t *size);
 /* 0 when <qid>.msg's header and size are sound; -1 with errno. */
 int queue_file_check(const char *data_dir, const char *qid);
 /*

@@ -88,14 +88,14 @@ static void
 check_message(const char *dir, const char *qid, const char *want)
 {
 	char got[4096];
-	off_t size = -1;
+	off_t start = -1, size = -1;
 	ssize_t n;
-	int fd = queue_file_open(dir, qid, &size);
+	int fd = queue_file_open(dir, qid, &start, &size);
 
 	CHECK(fd != -1);
 	if (fd == -1)
 		return;
-	n = read(fd, got, (size_t)MIN(size, (off_t)sizeof(got)));
+	n = pread(fd, got, (size_t)MIN(size, (off_t)sizeof(got)), start);
 	close(fd);
 	CHECK_EQ_INT(size, (off_t)strlen(want));
 	CHECK_EQ_MEM(got, n > 0 ? (size_t)n : 0, want, strlen(want));
