@@ -282,8 +282,8 @@ mta_io_kick(struct mta *mta)
 {
 	static const struct timeval delay = { 0, MTA_IO_DELAY_US };
 
-	if (mta->io_queue == NULL)
-		return;
+	if (mta->io_queue == NULL || server_stopping(mta->srv))
+		return;	/* stopping: mta_free() writes the rest itself */
 	if (mta->io_queued >= MTA_IO_BATCH) {
 		mta_io_submit(mta);
 		return;
@@ -726,6 +726,8 @@ mta_new(struct server *srv)
 	mta->io_tail = &mta->io_queue;
 	mta->iowq = workq_new(server_base(srv), MTA_IO_PARALLEL);
 	mta->io_timer = evtimer_new(server_base(srv), mta_on_io_timer, mta);
+	if (mta->io_timer == NULL)
+		fatal("mta: cannot create the I/O timer");
 	mta->tls = mta_tls_client_ctx();
 	mta_read_relay_password(mta);
 	buf_init(&errors, 64 * 1024);
@@ -751,8 +753,9 @@ mta_free(struct mta **mtap)
 		return;
 	mta_session_abort_all(mta);
 	event_free(mta->tick);
-	event_free(mta->io_timer);
 	workq_free(&mta->iowq);		/* the rounds in flight end here */
+	/* Only now: the rounds that ended above kicked (mta_io_done()). */
+	event_free(mta->io_timer);
 	/* Asked after the last worker round (the server was stopping). */
 	if (mta->io_queue) {
 		struct mta_io *io;

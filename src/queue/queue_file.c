@@ -260,38 +260,19 @@ int
 queue_file_open(const char *data_dir, const char *qid, off_t *start,
     off_t *size)
 {
-	char path[PATH_MAX];
 	struct queue_head h;
 	struct stat st;
-	int fd, saved;
+	int fd;
 
 	/*
-	 * Format 2 gives the message's length: no fstat. A file shorter
-	 * than its header says (damaged since the scan checked it) reads
-	 * short, which the reader takes for an error.
+	 * The size is checked here (queue_msg_open), not found short while
+	 * sending: a damaged entry fails its own job, not the connection.
 	 */
-	if (queue_file_path(data_dir, qid, "msg", path, sizeof(path)) == -1 ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = queue_msg_open(data_dir, qid, O_RDONLY, &h, &st)) == -1)
 		return -1;
-	if (queue_msg_head(fd, &h) == -1)
-		goto fail;
-	if (h.version != 2) {
-		if (fstat(fd, &st) == -1)
-			goto fail;
-		h.msglen = st.st_size - h.start;
-		if (h.msglen < 0) {
-			errno = EINVAL;
-			goto fail;
-		}
-	}
 	*start = h.start;
 	*size = h.msglen;
 	return fd;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 int
