@@ -3,6 +3,8 @@
  * few hundred bytes per envelope record do not need a faster method,
  * and a const table needs no initialisation shared between threads.
  */
+#include "core/common.h"
+
 #include "core/crc32.h"
 
 static const uint32_t crc32_nibble[16] = {

@@ -338,6 +338,39 @@ queue_pwrite_all(int fd, const char *p, size_t len, off_t off)
 	return 0;
 }
 
+/*
+ * Writes record rec at offset at of fd (file size size) and makes it
+ * durable: 0, 1 when a .env must take over, -1 with errno.
+ */
+static int
+queue_tail_put(int fd, off_t at, off_t size, const struct buf *rec)
+{
+	int r, saved;
+
+	/*
+	 * Bytes after the run fail the checks (a record a crash tore):
+	 * cut them, so that nothing but the new record follows the run.
+	 * The message before it is never written. fdatasync covers the
+	 * file's size as well as the record.
+	 */
+	r = (size > at && ftruncate(fd, at) == -1) ||
+	    queue_pwrite_all(fd, buf_data(rec), buf_len(rec), at) == -1 ||
+	    fdatasync(fd) == -1 ? -1 : 0;
+	/*
+	 * A failed write or sync may leave the record readable in the page
+	 * cache but not on disk: a later record written after it would be
+	 * durable yet unreachable (the scan stops at this one). Cut it
+	 * again; if even that fails, a .env takes this and every later
+	 * state, and overrides the records.
+	 */
+	if (r == -1) {
+		saved = errno;
+		r = ftruncate(fd, at) == -1 ? 1 : -1;
+		errno = saved;
+	}
+	return r;
+}
+
 int
 queue_file_append_env(const char *data_dir, const char *qid,
     const char *text, size_t len)
@@ -367,27 +400,7 @@ queue_file_append_env(const char *data_dir, const char *qid,
 		r = -1;
 		goto done;
 	}
-	/*
-	 * Bytes after the run fail the checks (a record a crash tore):
-	 * cut them, so that nothing but the new record follows the run.
-	 * The message before it is never written. fdatasync covers the
-	 * file's size as well as the record.
-	 */
-	r = (st.st_size > at && ftruncate(fd, at) == -1) ||
-	    queue_pwrite_all(fd, buf_data(&tail), buf_len(&tail), at) == -1 ||
-	    fdatasync(fd) == -1 ? -1 : 0;
-	/*
-	 * A failed write or sync may leave the record readable in the page
-	 * cache but not on disk: a later record written after it would be
-	 * durable yet unreachable (the scan stops at this one). Cut it
-	 * again; if even that fails, a .env takes this and every later
-	 * state, and overrides the records.
-	 */
-	if (r == -1) {
-		saved = errno;
-		r = ftruncate(fd, at) == -1 ? 1 : -1;
-		errno = saved;
-	}
+	r = queue_tail_put(fd, at, st.st_size, &tail);
 done:
 	saved = errno;
 	buf_release(&tail);
