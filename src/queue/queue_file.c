@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/str.h"
 #include "queue/queue_file.h"
 #include "queue/queue_tail.h"
 #include "queue/spool.h"
@@ -124,22 +125,6 @@ queue_file_create(const char *data_dir, const struct queue_env *env,
 	return r;
 }
 
-/* n decimal digits at p, or -1. */
-static int64_t
-queue_msg_num(const char *p, size_t n)
-{
-	int64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		/* Bytes from disk: a damaged length must not overflow. */
-		if (p[i] < '0' || p[i] > '9' || v > (INT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	return v;
-}
-
 /*
  * Reads the header line at the start of fd into h: 0, or -1 with errno
  * (EINVAL: a header that does not parse, or a format this version does
@@ -150,7 +135,8 @@ queue_msg_head(int fd, struct queue_head *h)
 {
 	char head[QUEUE_MSG_HEAD2_LEN];
 	const char *p = head + QUEUE_MSG_MAGIC_LEN;
-	int64_t envlen, msglen = 0;
+	uint64_t envlen, msglen = 0;
+	bool ok;
 	ssize_t n;
 
 	memset(h, 0, sizeof(*h));
@@ -170,15 +156,16 @@ queue_msg_head(int fd, struct queue_head *h)
 	h->version = p[0] - '0';
 	p += 2;
 	h->start = h->version == 1 ? QUEUE_MSG_HEAD1_LEN : QUEUE_MSG_HEAD2_LEN;
-	envlen = (size_t)n >= (size_t)h->start ?
-	    queue_msg_num(p, QUEUE_MSG_DIGITS) : -1;
-	if (h->version == 2 && envlen >= 0) {
-		msglen = p[QUEUE_MSG_DIGITS] == ' ' ? queue_msg_num(p +
-		    QUEUE_MSG_DIGITS + 1, QUEUE_MSG_LEN_DIGITS) : -1;
+	/* Bytes from disk: lengths are bounded, never trusted to fit. */
+	ok = (size_t)n >= (size_t)h->start && str_to_u64(str_make(p,
+	    QUEUE_MSG_DIGITS), QUEUE_ENV_TEXT_MAX, &envlen) == 0;
+	if (ok && h->version == 2) {
+		ok = p[QUEUE_MSG_DIGITS] == ' ' && str_to_u64(str_make(p +
+		    QUEUE_MSG_DIGITS + 1, QUEUE_MSG_LEN_DIGITS), INT64_MAX / 2,
+		    &msglen) == 0;
 		p += QUEUE_MSG_LEN_DIGITS + 1;
 	}
-	if (envlen < 0 || msglen < 0 || p[QUEUE_MSG_DIGITS] != '\n' ||
-	    envlen > QUEUE_ENV_TEXT_MAX || msglen > INT64_MAX / 2) {
+	if (!ok || p[QUEUE_MSG_DIGITS] != '\n') {
 		errno = EINVAL;
 		return -1;
 	}
@@ -256,6 +243,18 @@ queue_msg_tail(int fd, const struct queue_head *h, const struct stat *st,
 	return 0;
 }
 
+/* Releases what a reader or writer of a .msg held; keeps errno. */
+static int
+queue_msg_close(int fd, struct buf *tail, int r)
+{
+	int saved = errno;
+
+	buf_release(tail);
+	close(fd);
+	errno = saved;
+	return r;
+}
+
 int
 queue_file_open(const char *data_dir, const char *qid, off_t *start,
     off_t *size)
@@ -295,7 +294,7 @@ queue_file_read_env(const char *data_dir, const char *qid, struct buf *out)
 	struct queue_head h;
 	struct stat st;
 	struct buf tail;
-	int fd, r = 0, saved;
+	int fd, r = 0;
 
 	if ((fd = queue_msg_open(data_dir, qid, O_RDONLY, &h, &st)) == -1)
 		return -1;
@@ -313,11 +312,7 @@ queue_file_read_env(const char *data_dir, const char *qid, struct buf *out)
 	else if (r == 0)
 		r = queue_pread_buf(fd, h.start - (off_t)h.envlen, h.envlen,
 		    out);
-	saved = errno;
-	buf_release(&tail);
-	close(fd);
-	errno = saved;
-	return r;
+	return queue_msg_close(fd, &tail, r);
 }
 
 static int
@@ -379,7 +374,7 @@ queue_file_append_env(const char *data_dir, const char *qid,
 	struct queue_head h;
 	struct stat st;
 	struct buf tail;
-	int fd, r = 1, saved;
+	int fd, r = 1;
 	off_t at;
 
 	if ((fd = queue_msg_open(data_dir, qid, O_RDWR, &h, &st)) == -1)
@@ -402,11 +397,7 @@ queue_file_append_env(const char *data_dir, const char *qid,
 	}
 	r = queue_tail_put(fd, at, st.st_size, &tail);
 done:
-	saved = errno;
-	buf_release(&tail);
-	close(fd);
-	errno = saved;
-	return r;
+	return queue_msg_close(fd, &tail, r);
 }
 
 static size_t

@@ -4,27 +4,13 @@
 #include "core/common.h"
 
 #include "core/crc32.h"
+#include "core/str.h"
 #include "queue/queue_tail.h"
 
 #define QUEUE_TAIL_MAGIC "facteur-env "
 #define QUEUE_TAIL_MAGIC_LEN (sizeof(QUEUE_TAIL_MAGIC) - 1)
 /* The part of the line the crc covers: magic, seq, length and spaces. */
 #define QUEUE_TAIL_CRC_AT (QUEUE_TAIL_MAGIC_LEN + 10 + 1 + 10 + 1)
-
-/* n decimal digits at p, or -1. */
-static int64_t
-queue_tail_num(const char *p, size_t n)
-{
-	int64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	return v;
-}
 
 /* 8 lowercase hex digits at p, or -1. */
 static int64_t
@@ -49,18 +35,17 @@ static size_t
 queue_tail_check(const char *p, size_t len, uint32_t seq)
 {
 	const char *h = p;
-	int64_t n, textlen, crc;
+	uint64_t n, textlen;
+	int64_t crc;
 
 	if (len < QUEUE_TAIL_HEAD_LEN ||
 	    memcmp(h, QUEUE_TAIL_MAGIC, QUEUE_TAIL_MAGIC_LEN) != 0)
 		return 0;
 	h += QUEUE_TAIL_MAGIC_LEN;
-	n = queue_tail_num(h, 10);
-	textlen = queue_tail_num(h + 11, 10);
-	crc = queue_tail_hex(h + 22);
-	if (n != (int64_t)seq || textlen < 0 || crc < 0 || h[10] != ' ' ||
-	    h[21] != ' ' || h[30] != '\n' ||
-	    (size_t)textlen > len - QUEUE_TAIL_HEAD_LEN)
+	if (str_to_u64(str_make(h, 10), UINT32_MAX, &n) == -1 || n != seq ||
+	    str_to_u64(str_make(h + 11, 10), len - QUEUE_TAIL_HEAD_LEN,
+	    &textlen) == -1 || (crc = queue_tail_hex(h + 22)) < 0 ||
+	    h[10] != ' ' || h[21] != ' ' || h[30] != '\n')
 		return 0;
 	if (crc32_update(crc32_update(0, p, QUEUE_TAIL_CRC_AT),
 	    p + QUEUE_TAIL_HEAD_LEN, (size_t)textlen) != (uint32_t)crc)
