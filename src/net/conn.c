@@ -165,12 +165,33 @@ conn_set_timeout(struct conn *c, unsigned seconds)
 	    seconds ? &tv : NULL);
 }
 
+/*
+ * The handshake is over: CONN_EV_TLS_READY, once. A TLS filter whose
+ * socket read brought the peer's Finished and its first command together
+ * passes that command up before it reports BEV_EVENT_CONNECTED, so the
+ * read callback ends the handshake too: a command read through TLS must
+ * be judged as one sent over TLS (AUTH allowed, STARTTLS not offered).
+ * The read itself then waits for the kick, as the TLS_READY handler may
+ * have freed the connection.
+ */
+static void
+conn_tls_ready(struct conn *c)
+{
+	c->handshaking = false;
+	c->cb(c->arg, CONN_EV_TLS_READY);
+}
+
 static void
 conn_on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
 	(void)bev;
+	if (c->handshaking && SSL_is_init_finished(c->ssl)) {
+		event_active(c->kick, 0, 0);
+		conn_tls_ready(c);
+		return;
+	}
 	if (!c->paused && !c->closing)
 		c->cb(c->arg, CONN_EV_READ);
 }
@@ -199,8 +220,8 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 			c->cb(c->arg, CONN_EV_CONNECTED);
 			return;
 		}
-		c->handshaking = false;
-		c->cb(c->arg, CONN_EV_TLS_READY);
+		if (c->handshaking)
+			conn_tls_ready(c);
 		return;
 	}
 	if (c->closing) {

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BIN, client_tls_context
+from conftest import BIN, TlsFinishedWithData, client_tls_context
 
 PW = "password123"
 ALICE = "alice@example.test"
@@ -485,6 +485,20 @@ def test_stls_discards_pipelined_plaintext(pop):
     assert r.cmd("PASS x").startswith(b"-ERR Send USER first")
     r.close()
     pop.wait_log(r"event=stls-injection ip=127\.0\.0\.1 discarded=\d+")
+
+
+def test_user_in_the_same_write_as_the_tls_finished_is_over_tls(pop):
+    """The client's Finished and USER arrive in one read: USER must be
+    taken as sent over TLS (libevent may report the data before the
+    handshake's end; valgrind's slowness made this happen in CI)."""
+    r = Raw(pop.addr("pop3"))
+    assert r.line().startswith(b"+OK")
+    assert r.cmd("STLS").startswith(b"+OK Begin TLS")
+    t = TlsFinishedWithData(r.sock, b"USER " + ALICE.encode() + b"\r\n")
+    assert t.read_until(b"\r\n").startswith(b"+OK")
+    t.send(b"PASS " + PW.encode() + b"\r\n")
+    assert t.read_until(b"\r\n").startswith(b"+OK Logged in")
+    r.close()
 
 
 def test_commands_and_states(pop):

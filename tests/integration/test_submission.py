@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import RawClient, client_tls_context
+from conftest import RawClient, TlsFinishedWithData, client_tls_context
 
 PW = "password123"
 MSG = b"From: alice@example.test\r\nTo: someone\r\nSubject: s\r\n\r\nhello\r\n"
@@ -227,6 +227,21 @@ def test_starttls_injection_is_discarded(submission):
     assert tls.recv(4096).startswith(b"221")
     tls.close()
     assert "event=starttls-injection" in submission.log()
+
+
+def test_ehlo_in_the_same_write_as_the_tls_finished_offers_auth(submission):
+    """The client's Finished and EHLO arrive in one read: the EHLO must be
+    answered as one inside TLS (AUTH offered, STARTTLS not)."""
+    c = RawClient(*submission.addr("submission"))
+    c.reply()
+    c.cmd("EHLO client.test")
+    assert c.cmd("STARTTLS")[0] == 220
+    t = TlsFinishedWithData(c.sock, b"EHLO client.test\r\n")
+    text = t.read_until(b"CHUNKING\r\n").decode()
+    assert "250-AUTH PLAIN LOGIN" in text and "STARTTLS" not in text
+    t.send(b"AUTH PLAIN " + b64("\0alice@example.test\0" + PW).encode() + b"\r\n")
+    assert t.read_until(b"\r\n").startswith(b"235")
+    c.close()
 
 
 def test_starttls_resets_session(submission):
