@@ -133,9 +133,11 @@ static const struct config_key config_keys[] = {
 
 	{ "delivery", "port", CT_UINT, OFF(delivery_port), "25", 65535 },
 	{ "delivery", "max_connections", CT_UINT,
-	    OFF(delivery_max_connections), "20", 10000 },
+	    OFF(delivery_max_connections), "100", 10000 },
+	{ "delivery", "initial_per_domain", CT_UINT,
+	    OFF(delivery_initial_per_domain), "5", 1000 },
 	{ "delivery", "max_per_domain", CT_UINT, OFF(delivery_max_per_domain),
-	    "4", 1000 },
+	    "20", 1000 },
 	{ "delivery", "connect_timeout", CT_SECONDS,
 	    OFF(delivery_connect_timeout), "30s", 600 },
 
@@ -700,6 +702,11 @@ config_validate(struct config *cfg, struct buf *errors,
 		    "[relay] user needs [relay] host");
 	if (cfg->delivery_port == 0 || cfg->relay_port == 0)
 		config_error(errors, cfg->path, 0, "a port cannot be 0");
+	if (cfg->delivery_max_connections == 0 ||
+	    cfg->delivery_initial_per_domain == 0 ||
+	    cfg->delivery_max_per_domain == 0)
+		config_error(errors, cfg->path, 0, "[delivery] max_connections, "
+		    "initial_per_domain and max_per_domain must be at least 1");
 	if (strcmp(cfg->ban_action, "reply") != 0 &&
 	    strcmp(cfg->ban_action, "close") != 0)
 		config_error(errors, cfg->path, 0, "[bans] action must be reply "

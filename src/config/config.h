@@ -112,7 +112,8 @@ struct config {
 	/* [delivery] */
 	uint64_t	 delivery_port;		/* 25; tests use another */
 	uint64_t	 delivery_max_connections;
-	uint64_t	 delivery_max_per_domain;
+	uint64_t	 delivery_initial_per_domain;	/* window at start */
+	uint64_t	 delivery_max_per_domain;	/* ...and its limit */
 	uint64_t	 delivery_connect_timeout;	/* seconds */
 
 	/* [queue] */

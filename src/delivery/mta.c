@@ -459,6 +459,7 @@ mta_job_finish(struct mta *mta, struct mta_job *job)
 static struct mta_dest *
 mta_dest_get(struct mta *mta, const char *domain)
 {
+	const struct config *cfg = server_config(mta->srv);
 	struct mta_dest *d;
 
 	for (d = mta->dests; d; d = d->next)
@@ -468,6 +469,8 @@ mta_dest_get(struct mta *mta, const char *domain)
 	d->mta = mta;
 	cstr_copy(d->domain, sizeof(d->domain), domain);
 	d->jobs_tail = &d->jobs;
+	d->window = (unsigned)MIN(cfg->delivery_initial_per_domain,
+	    cfg->delivery_max_per_domain);
 	d->next = mta->dests;
 	mta->dests = d;
 	return d;
@@ -530,10 +533,57 @@ mta_dest_run(struct mta_dest *dest)
 	case MTA_ROUTE_READY:
 		break;
 	}
-	while (dest->njobs > dest->sessions &&
-	    dest->sessions < cfg->delivery_max_per_domain &&
+	while (dest->njobs > dest->sessions && dest->sessions < dest->window &&
 	    mta->sessions < cfg->delivery_max_connections)
 		mta_session_start(dest);
+}
+
+/*
+ * How many sessions a destination gets, adapted to what it takes, as
+ * Postfix's queue manager does (its initial_destination_concurrency,
+ * destination_concurrency_limit and feedback). A destination starts at
+ * [delivery] initial_per_domain sessions. Each message delivered while
+ * that window is in full use and more mail waits is a credit; a window's
+ * worth of credits opens one more session, up to max_per_domain. Mail
+ * that trickles in never grows it: one message needs one session.
+ */
+void
+mta_dest_delivered(struct mta_dest *dest)
+{
+	const struct config *cfg = server_config(dest->mta->srv);
+
+	if (dest->capped || dest->sessions < dest->window ||
+	    dest->njobs == 0 || dest->window >= cfg->delivery_max_per_domain ||
+	    ++dest->credit < dest->window)
+		return;
+	dest->credit = 0;
+	dest->window++;
+	log_debug("event=mta-concurrency domain=%s window=%u reason=backlog",
+	    log_qs(dest->domain), dest->window);
+	mta_dest_run(dest);
+}
+
+/*
+ * The peer refused or dropped a session before it delivered anything
+ * (connection, greeting, EHLO) while open - 1 other sessions to it are at
+ * work: it has had enough of us (receivers limit the connections of one
+ * client, often with a 421 at the greeting). The window drops to the
+ * sessions it took and stays there while this destination has mail: no
+ * refused connection every few messages to probe again. It is forgotten
+ * with the destination, once nothing waits for it.
+ */
+void
+mta_dest_throttled(struct mta_dest *dest, unsigned open)
+{
+	if (open < 2)
+		return;		/* down, not throttling: the retry rules */
+	dest->capped = true;
+	dest->credit = 0;
+	if (dest->window <= open - 1)
+		return;
+	dest->window = open - 1;
+	log_info("event=mta-concurrency domain=%s window=%u reason=refused",
+	    log_qs(dest->domain), dest->window);
 }
 
 /* The delay warning is stored (or was not needed): remember it was sent. */

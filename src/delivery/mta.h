@@ -4,8 +4,9 @@
  * Queue entries (queue_env.h) are loaded at start and handed over by the
  * commit thread as they are accepted. Each due recipient is grouped by
  * destination domain (or sent to the [relay] smarthost); each destination
- * is routed through DNS (mta_route.c), and served by up to
- * [delivery] max_per_domain SMTP sessions (mta_session.c), within
+ * is routed through DNS (mta_route.c), and served by a window of SMTP
+ * sessions (mta_session.c) that adapts to the backlog and to the peer,
+ * from [delivery] initial_per_domain up to max_per_domain, within
  * [delivery] max_connections overall. A session carries many messages
  * and, per message, all its recipients of that domain in one transaction.
  *

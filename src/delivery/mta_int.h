@@ -76,6 +76,9 @@ struct mta_dest {
 	struct mta_job		*jobs, **jobs_tail;
 	size_t			 njobs;
 	unsigned		 sessions;
+	unsigned		 window;	/* sessions allowed at once */
+	unsigned		 credit;	/* deliveries toward window + 1 */
+	bool			 capped;	/* the peer refused one: no more */
 	enum mta_route_state	 route_state;
 	struct mta_addr		 addrs[MTA_ROUTE_ADDRS_MAX];
 	size_t			 naddrs;
@@ -114,6 +117,8 @@ void mta_job_result(struct mta *mta, struct mta_job *job, size_t i,
     int code, const char *enh, const char *text);
 void mta_job_finish(struct mta *mta, struct mta_job *job);
 void mta_dest_run(struct mta_dest *dest);
+void mta_dest_delivered(struct mta_dest *dest);
+void mta_dest_throttled(struct mta_dest *dest, unsigned open);
 struct mta_job *mta_dest_take(struct mta_dest *dest);
 void mta_dest_fail_all(struct mta_dest *dest, bool permanent,
     const char *enh, const char *text);

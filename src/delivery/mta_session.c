@@ -68,6 +68,7 @@ struct mta_session {
 	unsigned		 ext;
 	unsigned long long	 maxsize;
 	bool			 no_tls;	/* retrying after a TLS failure */
+	unsigned		 delivered;	/* messages the peer took */
 	bool			 tls_verified;
 	struct mta_job		*job;
 	size_t			 rcpt_reply;	/* RCPT replies read so far */
@@ -216,14 +217,30 @@ mta_close(struct mta_session *ms)
 	conn_shutdown(ms->conn);
 }
 
+/* Sessions of ms's destination still at work, ms not counted. */
+static unsigned
+mta_session_others(const struct mta_session *ms)
+{
+	const struct mta_session *s;
+	unsigned n = 0;
+
+	for (s = ms->mta->slist; s; s = s->next)
+		if (s != ms && s->dest == ms->dest && s->state != MS_CLOSING)
+			n++;
+	return n;
+}
+
 /*
  * This address did not work: the current job's open recipients retry
- * later; the next address is tried, and when none is left every job
- * waiting for this destination is deferred with the last error.
+ * later; the next address is tried. When none is left, the jobs waiting
+ * for this destination stay with its other sessions if some are at work
+ * (the peer refused one connection too many), and are all deferred with
+ * the last error if not.
  */
 static void
 mta_session_failed(struct mta_session *ms, const char *why)
 {
+	unsigned others = mta_session_others(ms);
 	size_t i;
 
 	cstr_copy(ms->error, sizeof(ms->error), why);
@@ -241,12 +258,15 @@ mta_session_failed(struct mta_session *ms, const char *why)
 		ms->fd = -1;
 	}
 	conn_free(&ms->conn);
+	if (ms->delivered == 0)
+		mta_dest_throttled(ms->dest, others + 1);
 	if (++ms->addr < ms->dest->naddrs) {
 		ms->no_tls = false;
 		mta_session_connect(ms);
 		return;
 	}
-	mta_dest_fail_all(ms->dest, false, "4.4.1", why);
+	if (others == 0)
+		mta_dest_fail_all(ms->dest, false, "4.4.1", why);
 	mta_session_free(ms);
 }
 
@@ -626,6 +646,10 @@ mta_on_dot(struct mta_session *ms, char *err, size_t errsize)
 	mta_describe(ms, "end of data", ms->reply.code / 100 == 2 ? ok : err,
 	    ms->reply.code / 100 == 2 ? sizeof(ok) : errsize);
 	mta_job_all(ms, ms->reply.code / 100 == 2 ? ok : err, true);
+	if (ms->reply.code / 100 == 2) {
+		ms->delivered++;
+		mta_dest_delivered(ms->dest);
+	}
 	mta_session_next(ms);
 }
 

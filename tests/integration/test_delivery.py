@@ -537,3 +537,139 @@ def test_smarthost_refuses_unverified_certificate(world, sinks, tmp_path):
     submit(w.f, ["anyone@remote.test"])
     w.f.wait_log("event=deferred .*certificate does not verify")
     assert sink.messages == []
+
+
+class CountingSink:
+    """A threaded SMTP receiver that counts its sessions at once (peak),
+    takes `delay` seconds per message, and answers 421 at the greeting to
+    a connection beyond `limit` sessions, as receivers that limit one
+    client's connections do."""
+
+    def __init__(self, host, port, delay=0.0, limit=None):
+        import socketserver
+        self.lock = threading.Lock()
+        self.active = self.peak = self.refused = self.delivered = 0
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                with sink.lock:
+                    if sink.limit is not None and sink.active >= sink.limit:
+                        sink.refused += 1
+                        self.wfile.write(b"421 4.7.0 Too many connections\r\n")
+                        return
+                    sink.active += 1
+                    sink.peak = max(sink.peak, sink.active)
+                try:
+                    self.session()
+                finally:
+                    with sink.lock:
+                        sink.active -= 1
+
+            def session(self):
+                w = self.wfile.write
+                w(b"220 sink ESMTP\r\n")
+                while True:
+                    line = self.rfile.readline(4096)
+                    if not line:
+                        return
+                    verb = line[:4].upper()
+                    if verb == b"EHLO":
+                        w(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+                    elif verb == b"DATA":
+                        w(b"354 go\r\n")
+                        while self.rfile.readline(65536) not in (b".\r\n", b""):
+                            pass
+                        time.sleep(sink.delay)
+                        with sink.lock:
+                            sink.delivered += 1
+                        w(b"250 2.0.0 ok\r\n")
+                    elif verb == b"QUIT":
+                        w(b"221 bye\r\n")
+                        return
+                    else:
+                        w(b"250 ok\r\n")
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.delay, self.limit = delay, limit
+        self.server = Server((host, port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def queue_for_remote(f, n):
+    """n messages for fwd@example.test (someone@remote.test), one connection."""
+    with smtplib.SMTP(*f.addr("smtp"), timeout=10) as s:
+        for i in range(n):
+            s.sendmail("stranger@elsewhere.test", ["fwd@example.test"],
+                       f"Subject: m{i}\r\n\r\nx\r\n".encode())
+
+
+def test_sessions_grow_with_the_backlog(world):
+    """A slow receiver and a backlog: from initial_per_domain sessions the
+    window opens one more per window's worth of deliveries, never past
+    max_per_domain; mail that trickles in would not grow it."""
+    w = world.setup(extra={"delivery.initial_per_domain": "2",
+                           "delivery.max_per_domain": "6"})
+    sink = CountingSink("127.0.0.2", w.port, delay=0.1)
+    try:
+        queue_for_remote(w.f, 80)
+        wait_queue_empty(w.f, timeout=30)
+        assert sink.delivered == 80
+        assert 5 <= sink.peak <= 6, sink.peak
+        assert "event=deferred" not in w.f.log()
+        assert re.search(r"event=mta-concurrency domain=remote\.test window=6 "
+                         r"reason=backlog", w.f.log())
+    finally:
+        sink.stop()
+
+
+def test_a_receiver_that_refuses_one_connection_too_many(world):
+    """The receiver takes 3 sessions and answers 421 to a 4th: the window
+    falls to 3 and stays there, the mail waiting goes out through the 3
+    sessions at once (nothing deferred for the refusal), and there is no
+    refused connection every few messages."""
+    w = world.setup(extra={"delivery.initial_per_domain": "5",
+                           "delivery.max_per_domain": "10"})
+    sink = CountingSink("127.0.0.2", w.port, delay=0.03, limit=3)
+    try:
+        queue_for_remote(w.f, 60)
+        wait_queue_empty(w.f, timeout=30)
+        assert sink.delivered == 60
+        assert sink.peak <= 3
+        # 1 or 2 (sessions 4 and 5 of the first window); one more if the
+        # sink counts a closing session a moment longer than we do.
+        assert 1 <= sink.refused <= 3, sink.refused
+        log = w.f.log()
+        assert "event=deferred" not in log
+        assert "event=mta-concurrency domain=remote.test window=3 reason=refused" in log
+    finally:
+        sink.stop()
+
+
+def test_a_destination_refusing_every_connection_is_deferred(world):
+    """Sessions refused with none at work: the destination's mail is
+    deferred with the reason, as before; no new session after that (at
+    most one attempt per message queued, each arriving on its own)."""
+    w = world.setup(extra={"queue.retry_min": "1h", "queue.retry_max": "2h"})
+    sink = CountingSink("127.0.0.2", w.port, limit=0)
+    try:
+        queue_for_remote(w.f, 10)
+        end = time.time() + 10
+        while len(re.findall(r"event=deferred ", w.f.log())) < 10 and time.time() < end:
+            time.sleep(0.05)
+        refused = sink.refused
+        time.sleep(1.5)
+        log = w.f.log()
+        assert len(re.findall(r"event=deferred ", log)) == 10, log[-3000:]
+        assert re.search(r"event=deferred .*to=someone@remote\.test.*Too many connections", log)
+        assert 1 <= refused <= 10 and sink.refused == refused
+        assert len(w.f.queue_ids()) == 10
+    finally:
+        sink.stop()

@@ -481,6 +481,10 @@ TEST(config_load_minimal_with_defaults)
 	CHECK_EQ_INT(cfg->data_timeout, 300);
 	CHECK_EQ_INT(cfg->greeting_delay_ms, 0);
 	CHECK_EQ_INT(cfg->pop3_timeout, POP3_TIMEOUT_DEFAULT);
+	/* Postfix's: 5 sessions per destination at first, up to 20. */
+	CHECK_EQ_INT(cfg->delivery_initial_per_domain, 5);
+	CHECK_EQ_INT(cfg->delivery_max_per_domain, 20);
+	CHECK_EQ_INT(cfg->delivery_max_connections, 100);
 	CHECK(cfg->tls_cert == NULL && cfg->tls_key == NULL);
 	CHECK(cfg->path != NULL);
 	config_free(&cfg);
@@ -648,6 +652,11 @@ static const struct {
 	    { ": [tls] cert and key must be set together\n" } },
 	{ BASE_CONF "[tls]\nkey = /k.pem\n",
 	    { ": [tls] cert and key must be set together\n" } },
+	{ BASE_CONF "[delivery]\nmax_per_domain = 0\n",
+	    { ": [delivery] max_connections, initial_per_domain and "
+	      "max_per_domain must be at least 1\n" } },
+	{ BASE_CONF "[delivery]\ninitial_per_domain = 0\n",
+	    { "initial_per_domain and max_per_domain must be at least 1\n" } },
 	/* Several problems: all are reported, each with its line. */
 	{ "[server]\nhostname = mx.example.test\njunk line\n"
 	    "domains = example.test\n[listen]\nsmtp = 127.0.0.1:25\n"
