@@ -68,6 +68,7 @@ struct mta_session {
 	unsigned		 ext;
 	unsigned long long	 maxsize;
 	bool			 no_tls;	/* retrying after a TLS failure */
+	bool			 greeted;	/* the peer said 2xx at first */
 	unsigned		 delivered;	/* messages the peer took */
 	bool			 tls_verified;
 	struct mta_job		*job;
@@ -217,7 +218,11 @@ mta_close(struct mta_session *ms)
 	conn_shutdown(ms->conn);
 }
 
-/* Sessions of ms's destination still at work, ms not counted. */
+/*
+ * Other sessions the peer took (it greeted them) and that are still at
+ * work. Sessions still connecting do not count: when a host is down they
+ * all fail, and none of them may stand for the others.
+ */
 static unsigned
 mta_session_others(const struct mta_session *ms)
 {
@@ -225,7 +230,8 @@ mta_session_others(const struct mta_session *ms)
 	unsigned n = 0;
 
 	for (s = ms->mta->slist; s; s = s->next)
-		if (s != ms && s->dest == ms->dest && s->state != MS_CLOSING)
+		if (s != ms && s->dest == ms->dest && s->greeted &&
+		    s->state != MS_CLOSING)
 			n++;
 	return n;
 }
@@ -276,6 +282,7 @@ mta_session_connect(struct mta_session *ms)
 	const struct mta_addr *a = mta_here(ms);
 
 	ms->state = MS_CONNECT;
+	ms->greeted = false;
 	mta_reply_init(&ms->reply);
 	ms->conn = conn_connect(server_base(ms->mta->srv),
 	    (const struct sockaddr *)&a->ss, a->sslen, mta_on_conn, ms);
@@ -486,6 +493,7 @@ mta_on_greeting(struct mta_session *ms, char *err, size_t errsize)
 		mta_session_failed(ms, err);
 		return;
 	}
+	ms->greeted = true;
 	mta_send(ms, "EHLO %s", mta_hostname(ms->mta));
 	ms->state = MS_EHLO;
 }
