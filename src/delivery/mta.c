@@ -39,6 +39,8 @@
 #define MTA_IO_BATCH 8		/* operations that start a round at once */
 #define MTA_IO_DELAY_US 1000	/* else the first waits this long */
 #define MTA_ROUTE_TTL 300
+/* After a peer refused a session, how long its window does not grow. */
+#define MTA_CAP_HOLD 300
 #define MTA_RELAY_DEST "[relay]"
 
 static void mta_entry_settle(struct mta *mta, struct mta_entry *e);
@@ -552,7 +554,9 @@ mta_dest_delivered(struct mta_dest *dest)
 {
 	const struct config *cfg = server_config(dest->mta->srv);
 
-	if (dest->capped || dest->sessions < dest->window ||
+	if ((dest->capped_at != 0 &&
+	    time(NULL) - dest->capped_at < MTA_CAP_HOLD) ||
+	    dest->sessions < dest->window ||
 	    dest->njobs == 0 || dest->window >= cfg->delivery_max_per_domain ||
 	    ++dest->credit < dest->window)
 		return;
@@ -564,20 +568,20 @@ mta_dest_delivered(struct mta_dest *dest)
 }
 
 /*
- * The peer refused or dropped a session before it delivered anything
- * (connection, greeting, EHLO) while open - 1 other sessions to it are at
- * work: it has had enough of us (receivers limit the connections of one
- * client, often with a 421 at the greeting). The window drops to the
- * sessions it took and stays there while this destination has mail: no
- * refused connection every few messages to probe again. It is forgotten
- * with the destination, once nothing waits for it.
+ * The peer refused or dropped a session before its first transaction
+ * (greeting, EHLO, STARTTLS) while open - 1 other sessions on the same
+ * address are connected: it has had enough of us (receivers limit the
+ * connections of one client, often with a 421 at the greeting). The
+ * window drops to the sessions it took and does not grow for
+ * MTA_CAP_HOLD: no refused connection every few messages to probe again.
+ * It is forgotten with the destination, once nothing waits for it.
  */
 void
 mta_dest_throttled(struct mta_dest *dest, unsigned open)
 {
 	if (open < 2)
 		return;		/* down, not throttling: the retry rules */
-	dest->capped = true;
+	dest->capped_at = time(NULL);
 	dest->credit = 0;
 	if (dest->window <= open - 1)
 		return;

@@ -78,7 +78,7 @@ struct mta_dest {
 	unsigned		 sessions;
 	unsigned		 window;	/* sessions allowed at once */
 	unsigned		 credit;	/* deliveries toward window + 1 */
-	bool			 capped;	/* the peer refused one: no more */
+	time_t			 capped_at;	/* the peer refused one, then */
 	enum mta_route_state	 route_state;
 	struct mta_addr		 addrs[MTA_ROUTE_ADDRS_MAX];
 	size_t			 naddrs;

@@ -68,7 +68,6 @@ struct mta_session {
 	unsigned		 ext;
 	unsigned long long	 maxsize;
 	bool			 no_tls;	/* retrying after a TLS failure */
-	bool			 greeted;	/* the peer said 2xx at first */
 	unsigned		 delivered;	/* messages the peer took */
 	bool			 tls_verified;
 	struct mta_job		*job;
@@ -219,19 +218,22 @@ mta_close(struct mta_session *ms)
 }
 
 /*
- * Other sessions the peer took (it greeted them) and that are still at
- * work. Sessions still connecting do not count: when a host is down they
- * all fail, and none of them may stand for the others.
+ * Other sessions of ms's destination that the peer let in (connected) and
+ * that may still take a job; with same_addr, only those on ms's address.
+ * Sessions still connecting do not count: when a host is down they all
+ * fail, and none of them may stand for the others. Nor do sessions
+ * saying goodbye: they take no more jobs.
  */
 static unsigned
-mta_session_others(const struct mta_session *ms)
+mta_session_others(const struct mta_session *ms, bool same_addr)
 {
 	const struct mta_session *s;
 	unsigned n = 0;
 
 	for (s = ms->mta->slist; s; s = s->next)
-		if (s != ms && s->dest == ms->dest && s->greeted &&
-		    s->state != MS_CLOSING)
+		if (s != ms && s->dest == ms->dest &&
+		    s->state != MS_CONNECT && s->state != MS_QUIT &&
+		    s->state != MS_CLOSING && (!same_addr || s->addr == ms->addr))
 			n++;
 	return n;
 }
@@ -246,7 +248,11 @@ mta_session_others(const struct mta_session *ms)
 static void
 mta_session_failed(struct mta_session *ms, const char *why)
 {
-	unsigned others = mta_session_others(ms);
+	/* Refused before any transaction, while this address takes others:
+	 * the peer limits us (a failed transaction, even the first, or a
+	 * queued file we cannot read, says nothing of the kind). */
+	bool throttled = ms->delivered == 0 && ms->job == NULL;
+	unsigned here = mta_session_others(ms, true);
 	size_t i;
 
 	cstr_copy(ms->error, sizeof(ms->error), why);
@@ -264,14 +270,14 @@ mta_session_failed(struct mta_session *ms, const char *why)
 		ms->fd = -1;
 	}
 	conn_free(&ms->conn);
-	if (ms->delivered == 0)
-		mta_dest_throttled(ms->dest, others + 1);
+	if (throttled)
+		mta_dest_throttled(ms->dest, here + 1);
 	if (++ms->addr < ms->dest->naddrs) {
 		ms->no_tls = false;
 		mta_session_connect(ms);
 		return;
 	}
-	if (others == 0)
+	if (mta_session_others(ms, false) == 0)
 		mta_dest_fail_all(ms->dest, false, "4.4.1", why);
 	mta_session_free(ms);
 }
@@ -282,7 +288,6 @@ mta_session_connect(struct mta_session *ms)
 	const struct mta_addr *a = mta_here(ms);
 
 	ms->state = MS_CONNECT;
-	ms->greeted = false;
 	mta_reply_init(&ms->reply);
 	ms->conn = conn_connect(server_base(ms->mta->srv),
 	    (const struct sockaddr *)&a->ss, a->sslen, mta_on_conn, ms);
@@ -493,7 +498,6 @@ mta_on_greeting(struct mta_session *ms, char *err, size_t errsize)
 		mta_session_failed(ms, err);
 		return;
 	}
-	ms->greeted = true;
 	mta_send(ms, "EHLO %s", mta_hostname(ms->mta));
 	ms->state = MS_EHLO;
 }

@@ -48,10 +48,14 @@ def free_port_on(*hosts):
     raise RuntimeError("no common free port")
 
 
-def wait_port(host, port, timeout=10.0):
+def wait_port(host, port, timeout=10.0, proc=None):
+    """Until something listens on host:port; returns early if proc (the
+    server that should listen there) has exited."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     end = time.time() + timeout
     while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            return
         try:
             with socket.socket(family, socket.SOCK_STREAM) as s:
                 s.settimeout(0.5)
@@ -78,11 +82,25 @@ class Facteur:
         self.proc = None
         self.log_offset = 0
         listen = listen or {"smtp": "127.0.0.1"}
-        for kind, host in listen.items():
-            self.ports[kind] = free_port(host)
         self.listen = listen
+        self.pick_ports()
         self.extra = extra or {}
         self.write_config()
+
+    def pick_ports(self):
+        """One free port per listener, all different: each socket stays
+        bound until every port is chosen."""
+        held = []
+        try:
+            for kind, host in self.listen.items():
+                s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                  socket.SOCK_STREAM)
+                held.append(s)
+                s.bind((host, 0))
+                self.ports[kind] = s.getsockname()[1]
+        finally:
+            for s in held:
+                s.close()
 
     @property
     def port(self):
@@ -137,6 +155,24 @@ class Facteur:
         (self.data_dir / "aliases").write_text(text)
 
     def start(self, wait=True):
+        # A port picked free may be taken by another process before we
+        # bind it (a dnsmasq, a sink): then new ports, at most twice.
+        for attempt in range(3):
+            start = self.log_path.stat().st_size if self.log_path.exists() else 0
+            self.spawn(wait)
+            if self.proc.poll() is None:
+                return self
+            tail = self.log_path.read_text(errors="replace")[start:]
+            if not wait or attempt == 2 or "cannot listen" not in tail:
+                break
+            self.pick_ports()
+            self.write_config()
+        if wait:
+            raise RuntimeError(f"facteur exited at start (status {self.proc.returncode}); "
+                               f"its log:\n{tail[-2000:]}")
+        return self
+
+    def spawn(self, wait):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.logf = open(self.log_path, "ab")
         env = dict(os.environ)
@@ -156,8 +192,7 @@ class Facteur:
             # Under valgrind, key generation alone takes seconds.
             slow = 120.0 if os.environ.get("FACTEUR_VALGRIND") else 10.0
             for kind in self.listen:
-                wait_port(*self.addr(kind), timeout=slow)
-        return self
+                wait_port(*self.addr(kind), timeout=slow, proc=self.proc)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc is None:
