@@ -1229,6 +1229,12 @@ def facteur_drain(fct, conf, n, queue_cmd, peer_down, peer_up, cpu=None):
     return rate
 
 
+def best_sessions(runs):
+    """The connection count whose direct runs have the best median:
+    runs = {count: [msgs/s, ...]}."""
+    return max(OUT_SESSIONS, key=lambda s: med(runs[s]))
+
+
 def outbound(fct, pfx, sink, smoke, fct_shm=None):
     """facteur delivering to smtp-sink through the MX of remote.test (served
     by dnsmasq), versus Postfix's drain to the same sink and smtp-source
@@ -1285,8 +1291,8 @@ def outbound(fct, pfx, sink, smoke, fct_shm=None):
             t0, t1, c = run_smtp_source_cpu(cmd, sink.proc.pid, nd)
             direct[s].append(nd / (t1 - t0))
             scpu[s].append(c)
+    best = best_sessions(direct)
     res["direct_by_sessions"] = {s: med(v) for s, v in direct.items()}
-    best = max(OUT_SESSIONS, key=lambda s: res["direct_by_sessions"][s])
     res["direct"], res["direct_sessions"] = res["direct_by_sessions"][best], best
     scpu = scpu[best]
     res["cpu"] = {who: {k: med([x[k] for x in runs]) for k in ("loop", "threads", "peer")}
@@ -1311,8 +1317,7 @@ def real_peer(fct, pfx, smoke, label="same disk"):
     fct.stop()
     fct.reset()
     fct.start(name="peer")
-    res = {"n": n, "label": label, "facteur": [], "direct": [],
-           "direct_by": {s: [] for s in OUT_SESSIONS}}
+    res = {"n": n, "label": label, "facteur": [], "direct_by": {s: [] for s in OUT_SESSIONS}}
 
     def peer_up():
         pfx.start()
@@ -1331,7 +1336,7 @@ def real_peer(fct, pfx, smoke, label="same disk"):
     finally:
         fct.stop()
         fct.start()
-    best = max(OUT_SESSIONS, key=lambda s: med(res["direct_by"][s]))
+    best = best_sessions(res["direct_by"])
     res["direct"], res["direct_sessions"] = res["direct_by"][best], best
     res["drain"], res["direct_med"] = med(res["facteur"]), med(res["direct"])
     log(f"outbound to Postfix as the peer ({label}): facteur drain {res['drain']:.0f} msg/s, "

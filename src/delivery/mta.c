@@ -569,23 +569,23 @@ mta_dest_delivered(struct mta_dest *dest)
 
 /*
  * The peer refused or dropped a session before its first transaction
- * (greeting, EHLO, STARTTLS) while open - 1 other sessions on the same
- * address are connected: it has had enough of us (receivers limit the
+ * (greeting, EHLO, STARTTLS) while it holds `held` other sessions on the
+ * same address: it has had enough of us (receivers limit the
  * connections of one client, often with a 421 at the greeting). The
  * window drops to the sessions it took and does not grow for
  * MTA_CAP_HOLD: no refused connection every few messages to probe again.
  * It is forgotten with the destination, once nothing waits for it.
  */
 void
-mta_dest_throttled(struct mta_dest *dest, unsigned open)
+mta_dest_throttled(struct mta_dest *dest, unsigned held)
 {
-	if (open < 2)
+	if (held == 0)
 		return;		/* down, not throttling: the retry rules */
 	dest->capped_at = time(NULL);
 	dest->credit = 0;
-	if (dest->window <= open - 1)
+	if (dest->window <= held)
 		return;
-	dest->window = open - 1;
+	dest->window = held;
 	log_info("event=mta-concurrency domain=%s window=%u reason=refused",
 	    log_qs(dest->domain), dest->window);
 }

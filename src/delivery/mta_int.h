@@ -118,7 +118,7 @@ void mta_job_result(struct mta *mta, struct mta_job *job, size_t i,
 void mta_job_finish(struct mta *mta, struct mta_job *job);
 void mta_dest_run(struct mta_dest *dest);
 void mta_dest_delivered(struct mta_dest *dest);
-void mta_dest_throttled(struct mta_dest *dest, unsigned open);
+void mta_dest_throttled(struct mta_dest *dest, unsigned held);
 struct mta_job *mta_dest_take(struct mta_dest *dest);
 void mta_dest_fail_all(struct mta_dest *dest, bool permanent,
     const char *enh, const char *text);

@@ -252,7 +252,6 @@ mta_session_failed(struct mta_session *ms, const char *why)
 	 * the peer limits us (a failed transaction, even the first, or a
 	 * queued file we cannot read, says nothing of the kind). */
 	bool throttled = ms->delivered == 0 && ms->job == NULL;
-	unsigned here = mta_session_others(ms, true);
 	size_t i;
 
 	cstr_copy(ms->error, sizeof(ms->error), why);
@@ -271,7 +270,7 @@ mta_session_failed(struct mta_session *ms, const char *why)
 	}
 	conn_free(&ms->conn);
 	if (throttled)
-		mta_dest_throttled(ms->dest, here + 1);
+		mta_dest_throttled(ms->dest, mta_session_others(ms, true));
 	if (++ms->addr < ms->dest->naddrs) {
 		ms->no_tls = false;
 		mta_session_connect(ms);

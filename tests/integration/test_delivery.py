@@ -612,6 +612,13 @@ class CountingSink:
         self.server.server_close()
 
 
+def wait_deferrals(f, n, timeout=10):
+    """Until the log holds n deferrals (or the timeout)."""
+    end = time.time() + timeout
+    while len(re.findall(r"event=deferred ", f.log())) < n and time.time() < end:
+        time.sleep(0.05)
+
+
 def queue_for_remote(f, n):
     """n messages for fwd@example.test (someone@remote.test), one connection."""
     with smtplib.SMTP(*f.addr("smtp"), timeout=10) as s:
@@ -649,9 +656,7 @@ def test_a_receiver_that_refuses_one_connection_too_many(world):
                            "delivery.max_per_domain": "10",
                            "queue.retry_min": "1h", "queue.retry_max": "2h"})
     queue_for_remote(w.f, 60)       # nobody listens yet: all deferred
-    end = time.time() + 10
-    while len(re.findall(r"event=deferred ", w.f.log())) < 60 and time.time() < end:
-        time.sleep(0.05)
+    wait_deferrals(w.f, 60)
     sink = CountingSink("127.0.0.2", w.port, delay=0.03, limit=3, greet_delay=0.05)
     try:
         before = len(w.f.log())
@@ -697,9 +702,7 @@ def test_a_host_that_was_down_gets_the_full_window_when_back(world):
     w = world.setup(extra={"delivery.initial_per_domain": "3",
                            "delivery.max_per_domain": "3"})
     queue_for_remote(w.f, 30)
-    end = time.time() + 10
-    while len(re.findall(r"event=deferred ", w.f.log())) < 30 and time.time() < end:
-        time.sleep(0.05)
+    wait_deferrals(w.f, 30)
     sink = CountingSink("127.0.0.2", w.port, delay=0.05)
     try:
         wait_queue_empty(w.f, timeout=30)
@@ -718,9 +721,7 @@ def test_a_destination_refusing_every_connection_is_deferred(world):
     sink = CountingSink("127.0.0.2", w.port, limit=0)
     try:
         queue_for_remote(w.f, 10)
-        end = time.time() + 10
-        while len(re.findall(r"event=deferred ", w.f.log())) < 10 and time.time() < end:
-            time.sleep(0.05)
+        wait_deferrals(w.f, 10)
         refused = sink.refused
         time.sleep(1.5)
         log = w.f.log()
