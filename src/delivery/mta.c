@@ -137,6 +137,7 @@ struct mta_io {
 	char			 qid[ID_LEN + 1];
 	struct queue_env	 env;		/* for a save */
 	bool			 remove;
+	bool			 env_file;	/* a .env may exist */
 	int			 error;
 };
 
@@ -154,9 +155,11 @@ mta_io_run(const char *data_dir, struct mta_io *list)
 	int r;
 
 	for (io = list; io; io = io->next) {
-		r = io->remove ? queue_store_unlink(data_dir, io->qid) :
-		    queue_store_write(data_dir, &io->env);
+		r = io->remove ? queue_store_unlink(data_dir, io->qid,
+		    io->env_file) : queue_store_write(data_dir, &io->env);
 		io->error = r == -1 ? errno : 0;
+		/* A failed save may have left one too. */
+		io->env_file |= !io->remove && r != 0;
 		any |= r == 1 && !io->remove;	/* a .env renamed */
 	}
 	/*
@@ -210,6 +213,7 @@ mta_io_result(struct mta *mta, struct mta_io *io)
 	if (e == NULL)
 		return;
 	e->saving = false;
+	e->env_file |= io->env_file;
 	if (io->error) {
 		/* Tried again at the next tick (a removal) or change. */
 		if (!io->remove)
@@ -300,6 +304,7 @@ mta_io_start(struct mta *mta, struct mta_entry *e, bool remove)
 	struct mta_io *io = xcalloc(1, sizeof(*io));
 
 	io->remove = remove;
+	io->env_file = e->env_file;
 	cstr_copy(io->qid, sizeof(io->qid), e->env.qid);
 	if (!remove) {
 		io->env = e->env;
@@ -730,8 +735,9 @@ static void
 mta_load_one(void *arg, struct queue_env *env)
 {
 	/* Entries already final (a crash before removal) finish at the
-	 * first tick, like any other. */
-	mta_entry_new(arg, env);
+	 * first tick, like any other. Whether its state is in a .env is
+	 * not told: its removal unlinks both. */
+	mta_entry_new(arg, env)->env_file = true;
 }
 
 static SSL_CTX *

@@ -35,6 +35,7 @@ struct mta_entry {
 	bool			 dirty;		/* changed since last save */
 	bool			 doomed;	/* delete asked: finish then go */
 	bool			 doom_bounce;
+	bool			 env_file;	/* may have a .env */
 };
 
 /* Some recipients of one entry for one destination: one transaction. */

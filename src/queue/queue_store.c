@@ -185,7 +185,7 @@ queue_store_write(const char *data_dir, const struct queue_env *env)
 }
 
 int
-queue_store_unlink(const char *data_dir, const char *qid)
+queue_store_unlink(const char *data_dir, const char *qid, bool env_file)
 {
 	char env[PATH_MAX], msg[PATH_MAX];
 	int r;
@@ -203,7 +203,7 @@ queue_store_unlink(const char *data_dir, const char *qid)
 	 */
 	if ((r = unlink(msg)) == -1 && errno != ENOENT)
 		return -1;
-	if (unlink(env) == -1 && errno != ENOENT)
+	if (env_file && unlink(env) == -1 && errno != ENOENT)
 		return -1;
 	if (r == -1)
 		errno = ENOENT;		/* already gone (by hand) */
@@ -234,7 +234,7 @@ queue_store_save(const char *data_dir, const struct queue_env *env)
 int
 queue_store_remove(const char *data_dir, const char *qid)
 {
-	if (queue_store_unlink(data_dir, qid) == -1)
+	if (queue_store_unlink(data_dir, qid, true) == -1)
 		return -1;
 	return queue_store_sync(data_dir);
 }

@@ -38,10 +38,13 @@ int queue_store_remove(const char *data_dir, const char *qid);
  * durable together by one queue_store_sync() (the outbound runner).
  * queue_store_write() returns 0 when the change is durable (appended to
  * the .msg), 1 when it went to a .env whose name queue_store_sync() must
- * make durable, -1 with errno.
+ * make durable, -1 with errno. queue_store_unlink() leaves the .env
+ * alone unless env_file: on a busy queue, looking for a file that an
+ * entry never had costs a quarter of the unlink of its .msg (an orphan
+ * .env is harmless and goes at the next start, queue_file_cleanup()).
  */
 int queue_store_write(const char *data_dir, const struct queue_env *env);
-int queue_store_unlink(const char *data_dir, const char *qid);
+int queue_store_unlink(const char *data_dir, const char *qid, bool env_file);
 int queue_store_sync(const char *data_dir);
 /* True when qid has the shape of our ids (no path tricks). */
 bool queue_store_valid_id(const char *qid);

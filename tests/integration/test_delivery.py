@@ -95,6 +95,14 @@ def wait_queue_empty(f, timeout=15):
     raise AssertionError(f"queue not empty: {f.queue_ids()}\n{f.log()[-3000:]}")
 
 
+def wait_until(check, what, timeout=10):
+    end = time.time() + timeout
+    while not check():
+        if time.time() > end:
+            raise AssertionError(what)
+        time.sleep(0.05)
+
+
 def dsn_of(path):
     msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert msg.get_content_type() == "multipart/report"
@@ -382,6 +390,29 @@ def test_format1_entry_of_an_older_build_is_delivered(world, sinks):
     assert list((w.f.data_dir / "queue").glob(f"{qid}*")) == []
 
 
+def test_an_entry_whose_state_went_to_a_env_is_removed_whole(world, sinks):
+    """The runner unlinks a .env only for entries that may have one. An
+    entry queued by this process whose states outgrew its .msg (100 long
+    recipients, deferred until the records pass QUEUE_TAIL_MAX) has its
+    state in a .env, and leaves neither file once delivered."""
+    w = world.setup()
+    rcpts = [f"r{i:02d}-{'x' * 56}@remote.test" for i in range(100)]
+    submit(w.f, rcpts, subject="env while running")
+    [qid] = w.f.queue_ids()
+    q = w.f.data_dir / "queue"
+    for attempt in range(1, 30):
+        w.f.wait_log(f"event=deferred qid={qid} .*attempts={attempt}\\b")
+        time.sleep(0.1)		# logged before it is written
+        if (q / f"{qid}.env").exists():
+            break
+        w.f.cli("queue", "flush")
+    assert (q / f"{qid}.env").exists()
+    sink = sinks("127.0.0.2", w.port)
+    w.f.cli("queue", "flush")
+    sink.wait(1, timeout=20)
+    wait_until(lambda: list(q.glob(f"{qid}*")) == [], "files left")
+
+
 def test_two_file_entry_of_an_older_build_is_delivered(world, sinks):
     """An entry as builds before the one-file queue wrote it (a bare
     <qid>.msg beside its <qid>.env) is read and delivered after an
@@ -408,10 +439,7 @@ def test_two_file_entry_of_an_older_build_is_delivered(world, sinks):
     assert b"Subject: old format" in sink.messages[0][2]
     assert not (q / f"{orphan}.env").exists()
     # The .msg goes first (queue_ids() looks at those), the .env after it.
-    end = time.time() + 10
-    while list(q.glob(f"{qid}*")) and time.time() < end:
-        time.sleep(0.05)
-    assert list(q.glob(f"{qid}*")) == []
+    wait_until(lambda: list(q.glob(f"{qid}*")) == [], "files left")
 
 
 def test_kill9_during_delivery_loses_nothing(world, sinks):

@@ -152,7 +152,7 @@ TEST(queue_entry_is_one_file)
 	CHECK_EQ_INT(queue_store_load(dir, QID, &got), -1);
 	CHECK_EQ_INT(errno, ENOENT);
 	/* Gone already (deleted by hand): ENOENT, which the runner accepts. */
-	CHECK_EQ_INT(queue_store_unlink(dir, QID), -1);
+	CHECK_EQ_INT(queue_store_unlink(dir, QID, true), -1);
 	CHECK_EQ_INT(errno, ENOENT);
 	queue_env_release(&env);
 	rm_rf(dir);
@@ -179,6 +179,16 @@ TEST(queue_reads_older_entries)
 	CHECK(exists(dir, QID ".msg"));
 	CHECK_EQ_INT(queue_store_remove(dir, QID), 0);
 	CHECK(!exists(dir, QID ".msg") && !exists(dir, QID ".env"));
+	/*
+	 * The runner's removal of an entry it knows has no .env leaves one
+	 * it did not know of: harmless, the next start removes it.
+	 */
+	put(dir, QID ".msg", BODY);
+	put(dir, QID ".env", buf_cstr(&text));
+	CHECK_EQ_INT(queue_store_unlink(dir, QID, false), 0);
+	CHECK(!exists(dir, QID ".msg") && exists(dir, QID ".env"));
+	CHECK_EQ_INT(queue_file_cleanup(dir), 1);
+	CHECK(!exists(dir, QID ".env"));
 	buf_release(&text);
 	queue_env_release(&env);
 	rm_rf(dir);
