@@ -41,7 +41,6 @@
 #define MTA_ROUTE_TTL 300
 /* After a peer refused a session, how long its window does not grow. */
 #define MTA_CAP_HOLD 300
-#define MTA_RELAY_DEST "[relay]"
 
 static void mta_entry_settle(struct mta *mta, struct mta_entry *e);
 
@@ -407,6 +406,17 @@ mta_backoff(const struct config *cfg, unsigned attempts)
 	return (time_t)MIN(d, cfg->queue_retry_max);
 }
 
+/*
+ * Seconds since the entry was queued; 0 when the clock went back past
+ * it (a step of NTP, a resumed VM), where the difference cast to
+ * unsigned made every temporary failure an expiry.
+ */
+static uint64_t
+mta_entry_age(const struct mta_entry *e, time_t now)
+{
+	return now > e->env.created ? (uint64_t)(now - e->env.created) : 0;
+}
+
 void
 mta_job_result(struct mta *mta, struct mta_job *job, size_t i, int code,
     const char *enh, const char *text)
@@ -431,7 +441,7 @@ mta_job_result(struct mta *mta, struct mta_job *job, size_t i, int code,
 		if (code >= 500) {
 			r->state = QUEUE_RCPT_FAILED;
 			what = "failed";
-		} else if ((uint64_t)(now - job->entry->env.created) >=
+		} else if (mta_entry_age(job->entry, now) >=
 		    cfg->queue_max_age) {
 			r->state = QUEUE_RCPT_EXPIRED;
 			what = "expired";
@@ -607,6 +617,15 @@ mta_warn_done(void *arg, int error)
 		if (error == 0) {
 			e->env.flags |= QUEUE_FLAG_WARNED;
 			e->dirty = true;
+		} else {
+			/*
+			 * Not again at every tick (a full disk, a mailbox
+			 * that refuses it), which also kept the entry from
+			 * being scheduled at all: delivery goes on, and the
+			 * warning is tried again a retry later.
+			 */
+			e->warn_retry = time(NULL) + (time_t)server_config(
+			    w->mta->srv)->queue_retry_min;
 		}
 		mta_entry_settle(w->mta, e);
 	}
@@ -627,7 +646,8 @@ mta_entry_warn(struct mta *mta, struct mta_entry *e, time_t now)
 
 	if (cfg->queue_delay_warning == 0 || (e->env.flags &
 	    QUEUE_FLAG_WARNED) || e->saving || e->doomed ||
-	    now - e->env.created < (time_t)cfg->queue_delay_warning ||
+	    now < e->warn_retry ||
+	    mta_entry_age(e, now) < cfg->queue_delay_warning ||
 	    mta_entry_complete(e))
 		return false;
 	w = xcalloc(1, sizeof(*w));

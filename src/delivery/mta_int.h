@@ -24,6 +24,8 @@ typedef struct ssl_ctx_st SSL_CTX;
 #define MTA_ROUTE_ADDRS_MAX	16
 #define MTA_ROUTE_MX_MAX	8
 #define MTA_JOB_RCPTS_MAX	100
+/* The destination of every job while [relay] host is set. */
+#define MTA_RELAY_DEST		"[relay]"
 
 /* One queued message, as the runner sees it. */
 struct mta_entry {
@@ -36,6 +38,7 @@ struct mta_entry {
 	bool			 doomed;	/* delete asked: finish then go */
 	bool			 doom_bounce;
 	bool			 env_file;	/* may have a .env */
+	time_t			 warn_retry;	/* a warning failed: not before */
 };
 
 /* Some recipients of one entry for one destination: one transaction. */

@@ -226,6 +226,16 @@ mta_route_start(struct mta_dest *d)
 	const struct config *cfg = server_config(d->mta->srv);
 
 	d->route_state = MTA_ROUTE_RESOLVING;
+	if (strcmp(d->domain, MTA_RELAY_DEST) == 0 && !mta_is_relay(d->mta)) {
+		/*
+		 * Queued for the smarthost, which a reload removed: not a
+		 * domain to look up (its NXDOMAIN bounced them). Deferred,
+		 * they are scheduled again by their own domains.
+		 */
+		mta_route_fail(d, false, "[relay] host was removed by a "
+		    "reload; retried by destination domain");
+		return;
+	}
 	if (mta_is_relay(d->mta)) {
 		cstr_copy(d->mx[0], sizeof(d->mx[0]), cfg->relay_host);
 		d->nmx = 1;

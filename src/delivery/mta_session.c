@@ -629,6 +629,20 @@ mta_on_data(struct mta_session *ms, char *err, size_t errsize)
 		ms->naccepted = 0;
 		return;
 	}
+	if (ms->reply.code != 354 && ms->reply.code / 100 != 4 &&
+	    ms->reply.code / 100 != 5) {
+		/*
+		 * RFC 5321 4.3.2: DATA gets 354, 4xx or 5xx. A 2xx would
+		 * have marked the recipients sent with no message sent: a
+		 * peer out of step (an extra reply earlier) or broken. Its
+		 * replies cannot be trusted: the job is deferred, the
+		 * session dropped.
+		 */
+		mta_describe(ms, "DATA, where only 354 lets the message go",
+		    err, errsize);
+		mta_session_failed(ms, err);
+		return;
+	}
 	if (ms->reply.code != 354) {
 		if (ms->mail_ok && ms->naccepted) {
 			mta_describe(ms, "DATA", err, errsize);

@@ -8,6 +8,7 @@ import email
 import email.policy
 import os
 import re
+import shutil
 import smtplib
 import socket
 import subprocess
@@ -241,6 +242,25 @@ def wait_warned(f, qid, timeout=10):
     raise AssertionError(f"no 'warned' in {qid}:\n{f.queue_entry(qid)[0]}")
 
 
+def test_a_delay_warning_that_cannot_be_stored_does_not_stop_delivery(world, sinks):
+    """A warning that cannot be stored (alice's mailbox is a file here) is
+    tried again a retry later. It was tried again at every tick, and the
+    entry, never scheduled meanwhile, was neither delivered nor expired."""
+    w = world.setup(extra={"queue.delay_warning": "1s", "queue.retry_min": "2s",
+                           "queue.retry_max": "2s"})
+    md = w.f.maildir("alice@example.test")
+    if md.exists():
+        shutil.rmtree(md)
+    md.parent.mkdir(parents=True, exist_ok=True)
+    md.write_text("not a Maildir\n")
+    submit(w.f, ["bob@remote.test"], subject="warning fails")  # nobody listens
+    w.f.wait_log("event=bounce-failed")
+    sink = sinks("127.0.0.2", w.port)
+    sink.wait(1, timeout=20)
+    wait_queue_empty(w.f)
+    assert w.f.log().count("event=bounce-failed") <= 3, w.f.log()[-3000:]
+
+
 def test_delay_warning_once_then_delivery(world, sinks):
     """[queue] delay_warning: a message still pending after it gets one
     "delayed" report (RFC 3464), stays queued, and is delivered later."""
@@ -363,6 +383,16 @@ def test_deferrals_are_appended_to_the_entry(world, sinks):
     assert list((w.f.data_dir / "queue").glob(f"{qid}*")) == []
 
 
+def write_format1_entry(f, qid, env, msg):
+    """Rewrites the entry as builds before the appended records wrote it
+    (header format 1: the envelope, then the message to the end)."""
+    path = f.data_dir / "queue" / f"{qid}.msg"
+    st = path.stat()
+    path.write_bytes(b"facteur-msg 1 %010d\n" % len(env.encode()) + env.encode() + msg)
+    os.chown(path, st.st_uid, st.st_gid)
+    return path
+
+
 def test_format1_entry_of_an_older_build_is_delivered(world, sinks):
     """An entry as the previous build wrote it (header format 1, the
     message to the end of the file) is read after an upgrade; its next
@@ -373,10 +403,7 @@ def test_format1_entry_of_an_older_build_is_delivered(world, sinks):
     w.f.stop()
     [qid] = w.f.queue_ids()
     env, msg = w.f.queue_entry(qid)
-    path = w.f.data_dir / "queue" / f"{qid}.msg"
-    st = path.stat()
-    path.write_bytes(b"facteur-msg 1 %010d\n" % len(env.encode()) + env.encode() + msg)
-    os.chown(path, st.st_uid, st.st_gid)
+    path = write_format1_entry(w.f, qid, env, msg)
     w.f.start()
     w.f.wait_log(f"event=deferred qid={qid} .*attempts=2")
     w.f.stop()
@@ -411,6 +438,25 @@ def test_an_entry_whose_state_went_to_a_env_is_removed_whole(world, sinks):
     w.f.cli("queue", "flush")
     sink.wait(1, timeout=20)
     wait_until(lambda: list(q.glob(f"{qid}*")) == [], "files left")
+
+
+def test_an_entry_from_the_future_is_not_expired(world):
+    """A clock set back (NTP, a resumed VM) puts an entry's creation in
+    the future: its age is 0, not a huge unsigned number that expired
+    it at its first temporary failure."""
+    w = world.setup(extra={"queue.max_age": "1h"})
+    submit(w.f, ["bob@remote.test"], subject="from the future")  # nobody listens
+    w.f.wait_log("event=deferred")
+    w.f.stop()
+    [qid] = w.f.queue_ids()
+    env, msg = w.f.queue_entry(qid)
+    created = int(re.search(r"^created (\d+)$", env, re.M).group(1))
+    env = env.replace(f"created {created}", f"created {created + 86400}")
+    write_format1_entry(w.f, qid, env, msg)
+    w.f.start()
+    w.f.wait_log(f"event=deferred qid={qid} .*attempts=2")
+    assert "event=expired" not in w.f.log()
+    assert w.f.queue_ids() == [qid]
 
 
 def test_two_file_entry_of_an_older_build_is_delivered(world, sinks):
@@ -579,9 +625,11 @@ class CountingSink:
     takes `delay` seconds per message, and answers 421 at once to a
     connection beyond `limit` sessions, as receivers that limit one
     client's connections do; the others get their 220 after
-    `greet_delay` seconds (postscreen-like checks before the banner)."""
+    `greet_delay` seconds (postscreen-like checks before the banner).
+    `data_reply` is what DATA gets (anything but a 354: no message)."""
 
-    def __init__(self, host, port, delay=0.0, limit=None, greet_delay=0.0):
+    def __init__(self, host, port, delay=0.0, limit=None, greet_delay=0.0,
+                 data_reply=b"354 go\r\n"):
         import socketserver
         self.lock = threading.Lock()
         self.active = self.peak = self.refused = self.delivered = 0
@@ -613,8 +661,10 @@ class CountingSink:
                     verb = line[:4].upper()
                     if verb == b"EHLO":
                         w(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+                    elif verb == b"DATA" and not data_reply.startswith(b"354"):
+                        w(data_reply)
                     elif verb == b"DATA":
-                        w(b"354 go\r\n")
+                        w(data_reply)
                         while self.rfile.readline(65536) not in (b".\r\n", b""):
                             pass
                         time.sleep(sink.delay)
@@ -638,6 +688,22 @@ class CountingSink:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def test_a_2xx_reply_to_data_is_not_a_delivery(world):
+    """Only 354 lets the message go (RFC 5321 4.3.2). A receiver that
+    answers DATA with 250 (broken, or one reply out of step) used to get
+    the recipients marked sent and the entry removed, with no message
+    ever sent; the job is now deferred and the session dropped."""
+    w = world.setup()
+    sink = CountingSink("127.0.0.2", w.port, data_reply=b"250 2.0.0 ok\r\n")
+    try:
+        submit(w.f, ["bob@remote.test"], subject="never sent")
+        m = w.f.wait_log(r"event=deferred qid=(\w+) .*in reply to DATA")
+        assert w.f.queue_ids() == [m.group(1)]
+        assert "event=sent" not in w.f.log() and sink.delivered == 0
+    finally:
+        sink.stop()
 
 
 def wait_deferrals(f, n, timeout=10):
