@@ -11,7 +11,8 @@
  * exactly inlen + 2 bytes, the documented need, so ASan sees any overrun.
  * Independently of the machine, it also checks where the message must end
  * (at the first <CRLF>.<CRLF>, or a first line of ".") and that BDAT
- * passes bytes through untouched.
+ * passes bytes through untouched (but a CRLF that BDAT LAST adds to an
+ * unended last line).
  *
  * The client's side, smtp_data_stuff(): the payload, stuffed in the
  * chunks above and ended as the SMTP client ends it, must read back
@@ -64,10 +65,10 @@ run_feed(enum smtp_data_mode mode, bool finish, const char *in, size_t len,
 			break;
 	}
 	if (finish && !d.done) {
-		char last[1];
+		char last[2];
 		size_t n = smtp_data_finish(&d, last);
 
-		if (n > 1)
+		if (n > 2)
 			abort();
 		memcpy(r->out + r->outlen, last, n);
 		r->outlen += n;
@@ -84,6 +85,14 @@ same(const struct run *a, const struct run *b)
 	    a->consumed != b->consumed || a->flags != b->flags ||
 	    a->done != b->done)
 		abort();
+}
+
+/* True when BDAT LAST must end the input's last line with a CRLF. */
+static bool
+bdat_unended(const char *in, size_t len)
+{
+	return len > 0 && in[len - 1] != '\r' && !(len >= 2 &&
+	    in[len - 2] == '\r' && in[len - 1] == '\n');
 }
 
 /* Where <CRLF>.<CRLF> first ends the message, or 0 if it does not. */
@@ -163,11 +172,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stuff_round_trip(in, len, data + 1);
 
 	if (mode == SMTP_DATA_MODE_BDAT) {
-		/* No dot processing, no end: bytes pass through unchanged. */
+		/*
+		 * No dot processing, no end: bytes pass through unchanged,
+		 * and finish ends a last line that has no CRLF (but a CR).
+		 */
 		if (whole.done || whole.consumed != len)
 			abort();
-		if (finish && (whole.outlen != len ||
-		    memcmp(whole.out, in, len) != 0))
+		if (finish && (whole.outlen != len + 2 * bdat_unended(in,
+		    len) || memcmp(whole.out, in, len) != 0 ||
+		    memcmp(whole.out + len, "\r\n", whole.outlen - len) != 0))
 			abort();
 		/* Without finish, only a final CR may be held back. */
 		if (!finish && (whole.outlen != len - (len && in[len - 1] ==

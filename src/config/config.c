@@ -702,6 +702,11 @@ config_validate(struct config *cfg, struct buf *errors,
 		    "[relay] user needs [relay] host");
 	if (cfg->delivery_port == 0 || cfg->relay_port == 0)
 		config_error(errors, cfg->path, 0, "a port cannot be 0");
+	/* 0 would be no timeout: a client could hold a session forever. */
+	if (cfg->command_timeout == 0 || cfg->data_timeout == 0 ||
+	    cfg->pop3_timeout == 0)
+		config_error(errors, cfg->path, 0, "[limits] command_timeout, "
+		    "data_timeout and pop3_timeout must be at least 1s");
 	if (cfg->delivery_max_connections == 0 ||
 	    cfg->delivery_initial_per_domain == 0 ||
 	    cfg->delivery_max_per_domain == 0)

@@ -25,6 +25,8 @@
 #define DNS_LABEL_MAX		63
 /* RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted. */
 #define SMTP_RCPT_MAX_DEFAULT	100
+/* RCPTs past the limit answered 452 before they count as errors. */
+#define SMTP_RCPT_OVERSHOOT_MAX	1000
 /* Our own: ESMTP parameters after MAIL/RCPT. */
 #define SMTP_PARAMS_MAX		16
 

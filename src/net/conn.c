@@ -35,6 +35,7 @@ struct conn {
 	bool			 connecting;
 	bool			 failed;	/* connect() refused at once */
 	bool			 want_drain;	/* report CONN_EV_DRAINED */
+	bool			 write_blocked;	/* see conn_write_blocked() */
 	unsigned		 close_polls;
 	unsigned		 timeout;
 };
@@ -86,12 +87,21 @@ conn_setup_bev(struct conn *c)
 
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
 	    c);
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
-	if (c->want_drain)
+	if (c->want_drain || c->write_blocked)
 		bufferevent_setwatermark(c->bev, EV_WRITE, CONN_WRITE_LOW, 0);
+	/*
+	 * A TLS filter stops feeding the socket's buffer at this mark, so
+	 * that what waits stays in the filter's own output, which
+	 * conn_output_len() measures and the write watermark watches.
+	 */
+	if (under)
+		bufferevent_setwatermark(under, EV_WRITE, 0, CONN_WRITE_LOW);
 	bufferevent_set_timeouts(c->bev, c->timeout ? &tv : NULL,
 	    c->timeout ? &tv : NULL);
-	if (c->paused || c->closing)
+	if (c->paused || c->closing || c->write_blocked)
 		bufferevent_disable(c->bev, EV_READ);
 	else
 		bufferevent_enable(c->bev, EV_READ);
@@ -202,9 +212,21 @@ conn_on_write(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
-	if (c->closing)
+	if (c->closing) {
 		conn_try_close(c);
-	else if (c->want_drain)
+		return;
+	}
+	if (c->write_blocked) {
+		/* Down to CONN_WRITE_LOW: the client reads; read it again. */
+		c->write_blocked = false;
+		if (!c->want_drain)
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		if (!c->paused) {
+			bufferevent_enable(c->bev, EV_READ);
+			event_active(c->kick, 0, 0);
+		}
+	}
+	if (c->want_drain)
 		c->cb(c->arg, CONN_EV_DRAINED);
 }
 
@@ -354,13 +376,21 @@ conn_output_len(struct conn *c)
 void
 conn_want_drain(struct conn *c)
 {
-	struct bufferevent *under = bufferevent_get_underlying(c->bev);
-
 	c->want_drain = true;
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_WRITE_LOW, 0);
-	/* The TLS filter stops feeding the socket's buffer at this mark. */
-	if (under)
-		bufferevent_setwatermark(under, EV_WRITE, 0, CONN_WRITE_LOW);
+}
+
+bool
+conn_write_blocked(struct conn *c)
+{
+	if (conn_output_len(c) < CONN_WRITE_LOW)
+		return false;
+	if (!c->write_blocked) {
+		c->write_blocked = true;
+		bufferevent_setwatermark(c->bev, EV_WRITE, CONN_WRITE_LOW, 0);
+		bufferevent_disable(c->bev, EV_READ);
+	}
+	return true;
 }
 
 void
@@ -376,7 +406,8 @@ conn_resume(struct conn *c)
 	if (!c->paused || c->closing)
 		return;
 	c->paused = false;
-	bufferevent_enable(c->bev, EV_READ);
+	if (!c->write_blocked)
+		bufferevent_enable(c->bev, EV_READ);
 	/* Input may already be buffered: process it without waiting. */
 	event_active(c->kick, 0, 0);
 }

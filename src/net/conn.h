@@ -9,6 +9,7 @@
  *  - raw reading (DATA, BDAT) by peeking at contiguous input chunks;
  *  - pausing input while a command waits for slow work (fsync), and
  *    resuming with a deferred kick so buffered input is processed again;
+ *  - pausing it too while replies pile up unread (conn_write_blocked);
  *  - an idle timeout, reported as CONN_EV_TIMEOUT;
  *  - conn_shutdown(): stop reading, flush what is written, then close and
  *    report CONN_EV_CLOSED exactly once (the owner frees itself then);
@@ -78,10 +79,18 @@ size_t conn_output_len(struct conn *c);
 /*
  * Reports CONN_EV_DRAINED on a server connection too, for a writer that
  * streams (POP3 RETR): write while conn_output_len() < CONN_WRITE_LOW,
- * then wait. Under TLS it also caps what the TLS layer queues below, so
- * the whole stream never piles up there; call it again after a TLS start.
+ * then wait. (Under TLS, what the TLS layer queues below is capped too,
+ * so the whole stream never piles up there.)
  */
 void conn_want_drain(struct conn *c);
+/*
+ * True while CONN_WRITE_LOW octets of output wait for the client: a
+ * command loop stops there, and input is no longer read, until the
+ * client has read them; then CONN_EV_READ comes again. A client that
+ * sends commands without reading their replies would otherwise make
+ * us queue replies without limit (HELP: 20 octets out per octet in).
+ */
+bool conn_write_blocked(struct conn *c);
 
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);

@@ -287,7 +287,8 @@ pop3_process_input(struct pop3_session *s)
 	bool secret;
 	int r;
 
-	while (s->state != POP3_STATE_CLOSING && !conn_paused(s->conn)) {
+	while (s->state != POP3_STATE_CLOSING && !conn_paused(s->conn) &&
+	    !conn_write_blocked(s->conn)) {
 		r = conn_read_line(s->conn, pop3_line_max(s), &line);
 		if (r == 0) {
 			if (s->peer_eof)

@@ -126,7 +126,7 @@ pop3_stream_pump(struct pop3_session *s)
 static void
 pop3_stream_begin(struct pop3_session *s)
 {
-	/* Again after each TLS start: conn_want_drain() says why. */
+	/* From now on the pump waits for CONN_EV_DRAINED. */
 	conn_want_drain(s->conn);
 	conn_pause(s->conn);
 	pop3_stream_pump(s);

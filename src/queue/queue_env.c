@@ -48,6 +48,11 @@ queue_env_add_rcpt(struct queue_env *env, const char *addr, time_t next_try)
 	r->next_try = next_try;
 }
 
+/* QUEUE_ENV_TEXT_MAX holds the largest envelope (queue_env.h). */
+_Static_assert((uint64_t)QUEUE_RCPTS_MAX * (sizeof("rcpt expired 1000000 ") +
+    20 + SMTP_ADDR_TEXT_MAX + sizeof("error 10000 ") + QUEUE_ERROR_MAX) +
+    4096 < QUEUE_ENV_TEXT_MAX, "an envelope may not fit QUEUE_ENV_TEXT_MAX");
+
 int
 queue_env_format(const struct queue_env *env, struct buf *out)
 {

@@ -36,8 +36,14 @@
 #include "smtp/smtp_addr.h"
 
 #define QUEUE_ERROR_MAX 512
-#define QUEUE_ENV_TEXT_MAX (4 * 1024 * 1024)	/* a formatted envelope */
+/* Recipients of one entry: SMTP refuses more targets in a transaction. */
 #define QUEUE_RCPTS_MAX 10000
+/*
+ * A formatted envelope: room for QUEUE_RCPTS_MAX recipients of the longest
+ * address, each with an error of the longest text, so that no envelope
+ * accepted can fail to be saved (it would be retried forever).
+ */
+#define QUEUE_ENV_TEXT_MAX (16 * 1024 * 1024)
 
 enum queue_rcpt_state {
 	QUEUE_RCPT_PENDING,	/* to be tried (again) */

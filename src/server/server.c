@@ -16,6 +16,7 @@
 #include "auth/auth_passwd.h"
 #include "auth/ban.h"
 #include "auth/rate.h"
+#include "core/cidr.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/map.h"
@@ -126,12 +127,27 @@ server_stopping(const struct server *srv)
 	return srv->stopping;
 }
 
+/*
+ * What max_connections_per_ip counts: the address, or its /64 for IPv6,
+ * as bans and the connection rate do (cidr_client_key). Counted by full
+ * address, one /64 could hold every connection of the server.
+ */
+static void
+server_client_key(const char *ip, char *key, size_t size)
+{
+	if (cidr_client_key(ip, key, size) == -1)
+		cstr_copy(key, size, ip);
+}
+
 void
 server_client_add(struct server *srv, struct server_client *cl)
 {
-	uintptr_t n = (uintptr_t)map_get(srv->per_ip, cl->ip, strlen(cl->ip));
+	char key[80];
+	uintptr_t n;
 
-	map_put(srv->per_ip, cl->ip, strlen(cl->ip), (void *)(n + 1));
+	server_client_key(cl->ip, key, sizeof(key));
+	n = (uintptr_t)map_get(srv->per_ip, key, strlen(key));
+	map_put(srv->per_ip, key, strlen(key), (void *)(n + 1));
 	cl->prev = NULL;
 	cl->next = srv->clients;
 	if (srv->clients)
@@ -143,12 +159,15 @@ server_client_add(struct server *srv, struct server_client *cl)
 void
 server_client_remove(struct server *srv, struct server_client *cl)
 {
-	uintptr_t n = (uintptr_t)map_get(srv->per_ip, cl->ip, strlen(cl->ip));
+	char key[80];
+	uintptr_t n;
 
+	server_client_key(cl->ip, key, sizeof(key));
+	n = (uintptr_t)map_get(srv->per_ip, key, strlen(key));
 	if (n <= 1)
-		map_del(srv->per_ip, cl->ip, strlen(cl->ip));
+		map_del(srv->per_ip, key, strlen(key));
 	else
-		map_put(srv->per_ip, cl->ip, strlen(cl->ip), (void *)(n - 1));
+		map_put(srv->per_ip, key, strlen(key), (void *)(n - 1));
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
@@ -161,7 +180,10 @@ server_client_remove(struct server *srv, struct server_client *cl)
 size_t
 server_clients_from(const struct server *srv, const char *ip)
 {
-	return (size_t)(uintptr_t)map_get(srv->per_ip, ip, strlen(ip));
+	char key[80];
+
+	server_client_key(ip, key, sizeof(key));
+	return (size_t)(uintptr_t)map_get(srv->per_ip, key, strlen(key));
 }
 
 /* Makes the directories facteur writes to; they must be private. */

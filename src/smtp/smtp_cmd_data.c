@@ -26,7 +26,7 @@ smtp_check_content_start(struct smtp_session *s, const char *verb)
 		    "Error: need MAIL command");
 		return false;
 	}
-	if (s->state < SMTP_STATE_RCPT) {
+	if (s->state < SMTP_STATE_RCPT || s->tx.nrcpts == 0) {
 		/* RFC 5321 3.3: no valid recipients. */
 		smtp_refuse(s, "bad-sequence", 554, "5.5.1",
 		    "Error: no valid recipients");

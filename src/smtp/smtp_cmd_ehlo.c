@@ -31,14 +31,19 @@ smtp_do_helo(struct smtp_session *s, struct str args, bool esmtp)
 {
 	struct str name = str_trim(args);
 
-	if (s->tx.nrcpts || s->state == SMTP_STATE_MAIL) {
-		/* RFC 5321 4.1.4: HELO/EHLO resets the transaction. */
-		smtp_tx_reset(s);
-	}
+	/*
+	 * A refused HELO/EHLO changes nothing: resetting first left a
+	 * session in the MAIL or RCPT state with an empty transaction, whose
+	 * DATA was then answered 250 with nothing stored.
+	 */
 	if (!smtp_helo_ok(name)) {
 		smtp_refuse(s, "bad-helo", 501, "5.5.4", "Syntax: %s hostname",
 		    esmtp ? "EHLO" : "HELO");
 		return false;
+	}
+	if (s->tx.nrcpts || s->state == SMTP_STATE_MAIL) {
+		/* RFC 5321 4.1.4: HELO/EHLO resets the transaction. */
+		smtp_tx_reset(s);
 	}
 	str_copy(s->helo, sizeof(s->helo), name);
 	s->esmtp = esmtp;

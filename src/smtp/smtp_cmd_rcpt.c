@@ -12,7 +12,26 @@
 
 #include "auth/rate.h"
 #include "core/log.h"
+#include "queue/queue_env.h"
 #include "smtp/smtp_int.h"
+
+/*
+ * RFC 5321 4.5.3.1.10: 452, the client sends the rest later. Not an
+ * error: a client that pipelines more recipients than the limit would
+ * reach max_errors and lose the transaction (and again at each retry).
+ * Past an overshoot no client needs, it is one (Postfix's
+ * smtpd_recipient_overshoot_limit).
+ */
+static void
+smtp_rcpt_overshoot(struct smtp_session *s)
+{
+	if (++s->tx.overshoot > SMTP_RCPT_OVERSHOOT_MAX)
+		smtp_refuse(s, "too-many-recipients", 452, "4.5.3",
+		    "Error: too many recipients");
+	else
+		smtp_decline(s, "too-many-recipients", 452, "4.5.3",
+		    "Error: too many recipients");
+}
 
 static bool
 smtp_check_rcpt(struct smtp_session *s, struct str args,
@@ -74,9 +93,7 @@ smtp_check_rcpt(struct smtp_session *s, struct str args,
 		return false;
 	}
 	if (s->tx.nrcpts >= cfg->max_recipients) {
-		/* RFC 5321 4.5.3.1.10: 452, the client sends the rest later. */
-		smtp_refuse(s, "too-many-recipients", 452, "4.5.3",
-		    "Error: too many recipients");
+		smtp_rcpt_overshoot(s);
 		return false;
 	}
 	return true;
@@ -134,6 +151,13 @@ smtp_cmd_rcpt(struct smtp_session *s, struct str args)
 	if (!smtp_check_rcpt(s, args, &addr) ||
 	    !smtp_resolve_rcpt(s, &addr, &res))
 		return;
+	if (s->tx.ntargets + res.n > QUEUE_RCPTS_MAX) {
+		/* Aliases expand: what one queue entry can hold. */
+		dir_result_free(&res);
+		smtp_rcpt_overshoot(s);
+		return;
+	}
+	s->tx.ntargets += res.n;
 	s->tx.rcpts = xreallocarray(s->tx.rcpts, s->tx.nrcpts + 1,
 	    sizeof(*s->tx.rcpts));
 	r = &s->tx.rcpts[s->tx.nrcpts++];

@@ -123,6 +123,8 @@ smtp_data_finish(struct smtp_data *d, char *out)
 
 	if (d->state == ST_CR)
 		smtp_data_bare_cr(d, out, &o);
+	else if (d->state == ST_TEXT && d->mode == SMTP_DATA_MODE_BDAT)
+		smtp_data_crlf(d, out, &o);	/* the last line ends */
 	return o;
 }
 

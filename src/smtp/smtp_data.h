@@ -17,7 +17,10 @@
  * has been read, so the rest of a bad message is never taken as commands.
  *
  * In SMTP_DATA_MODE_BDAT (RFC 3030) there is no dot processing and no end
- * marker (the chunk length frames it); lines are still checked.
+ * marker (the chunk length frames it); lines are still checked, and a
+ * last line without CRLF gets one from smtp_data_finish() (RFC 5322 2.1:
+ * lines end with CRLF; Postfix adds it too), so what is stored is what a
+ * POP3 client is told it will get, and what DATA would have carried.
  */
 #ifndef FACTEUR_SMTP_DATA_H
 #define FACTEUR_SMTP_DATA_H
@@ -52,7 +55,7 @@ void smtp_data_init(struct smtp_data *d, enum smtp_data_mode mode);
  */
 size_t smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
     char *out, size_t *outlen_r);
-/* BDAT LAST: flushes a held-back CR; out needs room for 1 byte. */
+/* BDAT LAST: flushes a held-back CR, or ends the last line; 2 bytes. */
 size_t smtp_data_finish(struct smtp_data *d, char *out);
 /* A static reason for the first problem in flags, or NULL. */
 const char *smtp_data_strerror(unsigned flags);

@@ -69,6 +69,8 @@ struct smtp_tx {
 	uint64_t	 declared_size;
 	struct smtp_rcpt *rcpts;
 	size_t		 nrcpts;
+	size_t		 ntargets;	/* mailboxes and remote addresses */
+	unsigned	 overshoot;	/* RCPTs past max_recipients */
 	/* Receiving the content: our headers, then what the client sent. */
 	struct buf	 headers;
 	struct spool	*spool;
@@ -129,6 +131,10 @@ void smtp_reply(struct smtp_session *s, int code, const char *enh,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Logs event=reject with the reply, then sends it and counts an error. */
 void smtp_refuse(struct smtp_session *s, const char *event, int code,
+    const char *enh, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* The same without counting an error: the client did nothing wrong. */
+void smtp_decline(struct smtp_session *s, const char *event, int code,
     const char *enh, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 

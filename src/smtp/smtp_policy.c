@@ -70,9 +70,13 @@ smtp_policy_head(struct spool *sp, char **copy, size_t *len)
 	return *copy;
 }
 
-/* Checks every address of the message's one From: field. */
+/*
+ * Checks every address of the message's one From: field. cut: p holds
+ * only the first SMTP_HEADER_SCAN_MAX octets of a longer message.
+ */
 static const char *
-smtp_policy_from_field(struct smtp_session *s, const char *p, size_t len)
+smtp_policy_from_field(struct smtp_session *s, const char *p, size_t len,
+    bool cut)
 {
 	struct smtp_addr addrs[SMTP_FROM_ADDRS_MAX];
 	char addr[SMTP_ADDR_TEXT_MAX];
@@ -89,6 +93,9 @@ smtp_policy_from_field(struct smtp_session *s, const char *p, size_t len)
 		}
 	if (r == -1)
 		return "malformed header section";
+	/* A second From: could hide past what was read: refused too. */
+	if (cut && !it.done)
+		return "header section larger than 256 KB";
 	/* RFC 5322 3.6: exactly one From: field. */
 	if (count != 1)
 		return count ? "more than one From: header" :
@@ -142,7 +149,8 @@ smtp_policy_content(struct smtp_session *s)
 		return false;
 	}
 	if (s->auth_user[0] && server_config(s->srv)->submission_check_from)
-		why = smtp_policy_from_field(s, p, len);
+		why = smtp_policy_from_field(s, p, len,
+		    len < spool_size(s->tx.spool));
 	free(copy);
 	if (why == NULL)
 		return true;

@@ -57,18 +57,37 @@ smtp_reply(struct smtp_session *s, int code, const char *enh,
 	va_end(ap);
 }
 
+static void
+smtp_vrefuse(struct smtp_session *s, const char *event, int code,
+    const char *enh, const char *fmt, va_list ap)
+{
+	char text[SMTP_REPLY_MAX];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_sess(LOG_LEVEL_INFO, s->id, "event=reject ip=%s reason=%s "
+	    "code=%d reply=%s", s->client.ip, event, code, log_qs(text));
+	smtp_reply(s, code, enh, "%s", text);
+}
+
 void
 smtp_refuse(struct smtp_session *s, const char *event, int code,
     const char *enh, const char *fmt, ...)
 {
-	char text[SMTP_REPLY_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	smtp_vrefuse(s, event, code, enh, fmt, ap);
 	va_end(ap);
-	log_sess(LOG_LEVEL_INFO, s->id, "event=reject ip=%s reason=%s "
-	    "code=%d reply=%s", s->client.ip, event, code, log_qs(text));
-	smtp_reply(s, code, enh, "%s", text);
 	smtp_error(s);
+}
+
+void
+smtp_decline(struct smtp_session *s, const char *event, int code,
+    const char *enh, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	smtp_vrefuse(s, event, code, enh, fmt, ap);
+	va_end(ap);
 }

@@ -343,7 +343,8 @@ smtp_process_input(struct smtp_session *s)
 		smtp_close(s);
 		return;
 	}
-	while (s->state != SMTP_STATE_CLOSING && !conn_paused(s->conn)) {
+	while (s->state != SMTP_STATE_CLOSING && !conn_paused(s->conn) &&
+	    !conn_write_blocked(s->conn)) {
 		if (s->input == SMTP_INPUT_DATA) {
 			if (conn_input_len(s->conn) == 0)
 				return;
@@ -361,6 +362,13 @@ smtp_process_input(struct smtp_session *s)
 			if (s->peer_eof)
 				smtp_close(s);
 			return;
+		}
+		if (r == -1 && s->auth_step != SMTP_AUTH_NONE) {
+			/* RFC 4954 4: and the exchange is over. */
+			smtp_auth_cleanup(s);
+			smtp_refuse(s, "line-too-long", 500, "5.5.6",
+			    "Authentication Exchange line is too long");
+			continue;
 		}
 		if (r == -1) {
 			/* RFC 5321 4.5.3.1.4 */

@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -356,6 +357,60 @@ def server(make_facteur):
         "team@example.test: alice@example.test, bob@example.test\n"
         "@example.org: bob@example.test\n")
     return f.start()
+
+
+def sanitizer_build():
+    """True when the binary under test has ASan (whose quarantine keeps
+    freed memory: RSS bounds mean nothing there)."""
+    with open(BIN, "rb") as binary:
+        return b"__asan_init" in binary.read()
+
+
+def rss_kb(f):
+    with open(f"/proc/{f.proc.pid}/status") as st:
+        return next(int(l.split()[1]) for l in st if l.startswith("VmRSS:"))
+
+
+def flood_unread(sock, data, settle=1.0):
+    """Sends data from a thread without reading any reply (the server may
+    stop reading too), then waits settle seconds for the server to do
+    what it will with it. Returns the thread, to join once the replies
+    are being read."""
+    t = threading.Thread(target=sock.sendall, args=(data,), daemon=True)
+    t.start()
+    t.join(settle)
+    time.sleep(settle)
+    return t
+
+
+def read_counting(sock, marker, n, timeout=60):
+    """Reads from sock until marker was seen n times; returns how many
+    times it was seen in all (more than n: replies to nothing)."""
+    sock.settimeout(timeout)
+    seen, tail = 0, b""
+    while seen < n:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError(f"closed after {seen} of {n}")
+        data = tail + chunk
+        seen += data.count(marker)
+        tail = data[-(len(marker) - 1):]
+    return seen
+
+
+def assert_unread_replies_bounded(f, sock, command, marker, n=300_000):
+    """Sends command n times and reads no reply meanwhile: the server's
+    RSS must not grow by what n replies take (it stops reading commands
+    once 64 KB of replies wait; not checked under ASan, whose quarantine
+    keeps freed memory), and every command must be answered once the
+    replies are read (marker ends each one)."""
+    before = rss_kb(f)
+    sender = flood_unread(sock, command * n)
+    grown = rss_kb(f) - before
+    if not sanitizer_build():
+        assert grown < 16_000, f"RSS grew by {grown} kB"
+    assert read_counting(sock, marker, n) == n
+    sender.join(30)
 
 
 class RawClient:

@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from conftest import BIN, TlsFinishedWithData, client_tls_context
+from conftest import (TlsFinishedWithData, assert_unread_replies_bounded,
+                      client_tls_context, rss_kb, sanitizer_build)
 
 PW = "password123"
 ALICE = "alice@example.test"
@@ -130,22 +131,23 @@ class Raw:
         self.sock.close()
 
 
-def sanitizer_build():
-    with open(BIN, "rb") as binary:
-        return b"__asan_init" in binary.read()
-
-
-def rss_kb(f):
-    with open(f"/proc/{f.proc.pid}/status") as st:
-        return next(int(l.split()[1]) for l in st if l.startswith("VmRSS:"))
-
-
 def raw_login(f, tls=True, user=ALICE):
     r = Raw(f.addr("pop3s" if tls else "pop3"), tls=tls)
     assert r.line().startswith(b"+OK")
     assert r.cmd(f"USER {user}").startswith(b"+OK")
     assert r.cmd(f"PASS {PW}").startswith(b"+OK")
     return r
+
+
+def test_replies_nobody_reads_do_not_pile_up(pop):
+    """CAPA sent over and over before login, its replies never read: the
+    server stops reading once 64 KB of replies wait (conn_write_blocked)
+    instead of queueing 17 octets per octet received (31 MB here), and
+    answers every one once the client reads."""
+    r = Raw(pop.addr("pop3"))
+    assert r.line().startswith(b"+OK")
+    assert_unread_replies_bounded(pop, r.sock, b"CAPA\r\n", b"\r\n.\r\n")
+    assert r.cmd("QUIT").startswith(b"+OK")
 
 
 def test_capa_before_and_after_stls(pop):

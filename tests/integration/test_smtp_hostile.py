@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Facteur, RawClient
+from conftest import Facteur, RawClient, assert_unread_replies_bounded
 
 ALICE = "alice@example.test"
 BOB = "bob@example.test"
@@ -300,6 +300,24 @@ def test_data_over_limit(server, raw):
     assert_nothing_delivered(server)
 
 
+def test_bdat_last_line_without_crlf_is_ended(server, raw):
+    """BDAT frames by length, so a message may end without CRLF; its last
+    line gets one (as Postfix does, and as DATA always has), so that the
+    stored message is the size a POP3 client is told it will get."""
+    c = raw()
+    assert c.cmd("EHLO client.test")[0] == 250
+    assert c.cmd("MAIL FROM:<s@remote.test>")[0] == 250
+    assert c.cmd("RCPT TO:<alice@example.test>")[0] == 250
+    before = len(server.messages(ALICE))
+    body = b"Subject: unended\r\n\r\nno newline at the end"
+    c.send(b"BDAT %d LAST\r\n" % len(body) + body)
+    expect(c, 250, "2.0.0")
+    path = server.messages(ALICE)[before]
+    assert path.read_bytes().endswith(b"\n\nno newline at the end\n")
+    wire = path.read_bytes().replace(b"\n", b"\r\n")
+    assert f",W={len(wire)}," in path.name + ","
+
+
 def test_bdat_last_over_limit(server, raw):
     c = raw()
     assert c.cmd("EHLO client.test")[0] == 250
@@ -341,14 +359,17 @@ def test_bdat_chunks_over_limit(server, raw):
 # recipients
 
 def test_too_many_recipients(server, raw):
+    """Past [limits] max_recipients, 452 (RFC 5321 4.5.3.1.10): the client
+    sends those later. Not errors: twenty of them (more than max_errors)
+    do not close the session, or the hundred accepted would be lost."""
     c = raw()
     assert c.cmd("EHLO client.test")[0] == 250
-    rcpts = "".join(f"RCPT TO:<u{i}@example.org>\r\n" for i in range(103))
+    rcpts = "".join(f"RCPT TO:<u{i}@example.org>\r\n" for i in range(120))
     c.send("MAIL FROM:<s@remote.test>\r\n" + rcpts)
     expect(c, 250, "2.1.0")
     for i in range(100):
         expect(c, 250, "2.1.5")
-    for i in range(3):
+    for i in range(20):
         expect(c, 452, "4.5.3")
     nothing_more(c)
     assert c.cmd("DATA")[0] == 354
@@ -403,6 +424,45 @@ def test_helo_client_may_not_pipeline(server, raw):
     c.send("MAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.test>\r\n")
     assert_sync_close(c)
     assert mail_events(server) == 0
+    assert_serves(server)
+
+
+def test_a_refused_ehlo_leaves_the_transaction_alone(server, raw):
+    """A HELO/EHLO refused for its syntax changes nothing; only one that
+    succeeds resets the transaction (RFC 5321 4.1.4). Resetting first
+    left the session in the RCPT state with no recipient, and its DATA
+    was answered 250 with nothing stored."""
+    c = raw()
+    assert c.cmd("EHLO client.test")[0] == 250
+    assert c.cmd("MAIL FROM:<s@remote.test>")[0] == 250
+    assert c.cmd("RCPT TO:<alice@example.test>")[0] == 250
+    before = len(server.messages(ALICE))
+    assert c.cmd("EHLO")[0] == 501
+    assert c.cmd("HELO \x01")[0] == 501
+    assert c.cmd("DATA")[0] == 354
+    c.send("Subject: kept\r\n\r\nbody\r\n.\r\n")
+    code, text = c.reply()
+    assert code == 250 and len(text.split("queued as ")[1]) == 16, text
+    assert len(server.messages(ALICE)) == before + 1
+    # A good EHLO does reset it: no DATA without a new MAIL.
+    assert c.cmd("MAIL FROM:<s@remote.test>")[0] == 250
+    assert c.cmd("RCPT TO:<alice@example.test>")[0] == 250
+    assert c.cmd("EHLO client.test")[0] == 250
+    expect_data = c.cmd("DATA")
+    assert expect_data[0] == 503, expect_data
+    assert len(server.messages(ALICE)) == before + 1
+
+
+def test_replies_nobody_reads_do_not_pile_up(server, raw):
+    """A client that sends commands and never reads the replies: once
+    64 KB of replies wait, the server stops reading its commands until
+    the client reads (conn_write_blocked), instead of queueing 20 octets
+    of HELP reply per octet received (36 MB here). Every command is
+    still answered, in order."""
+    c = raw()
+    assert c.cmd("EHLO client.test")[0] == 250
+    assert_unread_replies_bounded(server, c.sock, b"HELP\r\n", b"facteur's README\r\n")
+    assert c.cmd("NOOP")[0] == 250
     assert_serves(server)
 
 

@@ -121,6 +121,17 @@ def test_auth_cancel_and_bad_input(submission):
         assert s.docmd("AUTH", "PLAIN " + b64("\0alice@example.test\0" + PW))[0] == 235
 
 
+def test_auth_response_too_long_ends_the_exchange(submission):
+    """RFC 4954 4: a SASL response past the limit gets 500 5.5.6 and ends
+    the exchange; the next line is a command again, not a response."""
+    with submit(submission) as s:
+        assert s.docmd("AUTH", "LOGIN")[0] == 334
+        code, text = s.docmd("A" * 13000)
+        assert code == 500 and text.startswith(b"5.5.6"), text
+        assert s.docmd("NOOP")[0] == 250
+        assert s.docmd("AUTH", "PLAIN " + b64("\0alice@example.test\0" + PW))[0] == 235
+
+
 def test_auth_not_offered_on_mx(submission):
     s = smtplib.SMTP(*submission.addr("smtp"), timeout=10)
     s.starttls(context=client_tls_context())
@@ -182,6 +193,13 @@ def test_envelope_sender_rules(submission, sender, ok):
     (b"From: alice@example.test, bob@example.test", False),
     (b"From: <boss@remote.test>", False),
     (b"X-No-From: x", False),
+    # A second From: past the 256 KB read: the header section is refused.
+    pytest.param(b"From: Alice <alice@example.test>\r\nX-Pad: start\r\n" +
+                 (b" " + b"x" * 900 + b"\r\n") * 300 + b"From: Bob <bob@example.test>",
+                 False, id="second-From-past-256KB"),
+    # A body past 256 KB is not a header section past it.
+    pytest.param(b"From: Alice <alice@example.test>\r\n\r\n" +
+                 (b"y" * 900 + b"\r\n") * 300 + b"end", True, id="body-past-256KB"),
 ])
 def test_header_from_rules(submission, header, ok):
     with submit(submission) as s:

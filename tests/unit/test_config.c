@@ -657,6 +657,9 @@ static const struct {
 	      "max_per_domain must be at least 1\n" } },
 	{ BASE_CONF "[delivery]\ninitial_per_domain = 0\n",
 	    { "initial_per_domain and max_per_domain must be at least 1\n" } },
+	{ BASE_CONF "[limits]\ndata_timeout = 0\n",
+	    { ": [limits] command_timeout, data_timeout and pop3_timeout "
+	      "must be at least 1s\n" } },
 	/* Several problems: all are reported, each with its line. */
 	{ "[server]\nhostname = mx.example.test\njunk line\n"
 	    "domains = example.test\n[listen]\nsmtp = 127.0.0.1:25\n"

@@ -97,6 +97,10 @@ ref_data(enum smtp_data_mode mode, const char *in, size_t len, bool finish,
 	if (!finish && e > pos && in[e - 1] == '\r')
 		e--;				/* held back */
 	ref_emit(r, in + pos, e - pos, dot);
+	if (finish && !dot && e > pos && in[e - 1] != '\r') {
+		memcpy(r->out + r->outlen, "\r\n", 2);	/* line ended */
+		r->outlen += 2;
+	}
 }
 
 /* ---- The machine, fed in chunks ---- */
@@ -167,10 +171,10 @@ machine_run(enum smtp_data_mode mode, const char *in, size_t len,
 			break;
 	}
 	if (finish && !d.done) {
-		char tail[1];
+		char tail[2];
 		size_t n = smtp_data_finish(&d, tail);
 
-		CHECKF(n <= 1, "finish wrote %zu", n);
+		CHECKF(n <= 2, "finish wrote %zu", n);
 		memcpy(r->out + r->outlen, tail, n);
 		r->outlen += n;
 	}
@@ -421,7 +425,10 @@ TEST(smtp_data_long_lines)
 	}
 }
 
-/* BDAT: no dots, no end; lines are still checked; finish flushes a CR. */
+/*
+ * BDAT: no dots, no end; lines are still checked; finish flushes a CR, or
+ * ends a last line left without CRLF (a bare CR is refused anyway).
+ */
 TEST(smtp_data_bdat)
 {
 	static const struct {
@@ -434,10 +441,12 @@ TEST(smtp_data_bdat)
 		{ IN("a\r\n.\r\nb\r\n"), IN("a\r\n.\r\nb\r\n"), 0 },
 		{ IN(".\r\n"), IN(".\r\n"), 0 },
 		{ IN("..x\r\n"), IN("..x\r\n"), 0 },
-		{ IN("a\nb"), IN("a\nb"), SMTP_DATA_BARE_LF },
+		{ IN("a\r\nlast"), IN("a\r\nlast\r\n"), 0 },
+		{ IN("a\nb"), IN("a\nb\r\n"), SMTP_DATA_BARE_LF },
+		{ IN("a\n"), IN("a\n\r\n"), SMTP_DATA_BARE_LF },
 		{ IN("a\r"), IN("a\r"), SMTP_DATA_BARE_CR },
-		{ IN("a\rb"), IN("a\rb"), SMTP_DATA_BARE_CR },
-		{ IN("\xff\0"), IN("\xff\0"), SMTP_DATA_8BIT | SMTP_DATA_NUL },
+		{ IN("a\rb"), IN("a\rb\r\n"), SMTP_DATA_BARE_CR },
+		{ IN("\xff\0"), IN("\xff\0\r\n"), SMTP_DATA_8BIT | SMTP_DATA_NUL },
 		{ IN(""), IN(""), 0 },
 	};
 	size_t i;
