@@ -535,6 +535,10 @@ mta_dest_run(struct mta_dest *dest)
 	if (dest->route_state == MTA_ROUTE_READY && dest->sessions == 0 &&
 	    now - dest->route_time > MTA_ROUTE_TTL)
 		dest->route_state = MTA_ROUTE_NONE;
+	/* The smarthost went in a reload: not its cached addresses either. */
+	if (dest->route_state == MTA_ROUTE_READY && !mta_is_relay(mta) &&
+	    strcmp(dest->domain, MTA_RELAY_DEST) == 0)
+		dest->route_state = MTA_ROUTE_NONE;
 	switch (dest->route_state) {
 	case MTA_ROUTE_NONE:
 		mta_route_start(dest);

@@ -749,8 +749,6 @@ mta_on_tls(struct mta_session *ms)
 	    "verified=%s", ms->id, log_qs(mta_here(ms)->host), mta_here(ms)->ip,
 	    conn_tls_version(ms->conn), conn_tls_cipher(ms->conn),
 	    ms->tls_verified ? "yes" : "no");
-	/* Backpressure reaches through TLS to the socket (large messages). */
-	conn_want_drain(ms->conn);
 	/* Credentials go to the smarthost: its certificate must verify. */
 	if (mta_is_relay(ms->mta) && !ms->tls_verified &&
 	    server_config(ms->mta->srv)->relay_tls_verify) {

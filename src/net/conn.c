@@ -425,6 +425,12 @@ conn_shutdown(struct conn *c)
 		return;
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
+	/*
+	 * A write timeout (a client that stopped reading) left writing
+	 * disabled: without it the output never drains and nothing would
+	 * ever report CONN_EV_CLOSED. The next write timeout does.
+	 */
+	bufferevent_enable(c->bev, EV_WRITE);
 	/* CONN_EV_CLOSED comes from the write callback or this kick. */
 	event_active(c->kick, 0, 0);
 }

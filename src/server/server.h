@@ -29,7 +29,8 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 /*
  * Every live session links one of these into the server, so the server
- * can count connections per IP and tell sessions to stop.
+ * can count connections per client (an IPv4 address or an IPv6 /64) and
+ * tell sessions to stop.
  */
 struct server_client {
 	struct server_client	*prev, *next;

@@ -47,7 +47,7 @@ struct server {
 	struct server_listener	*listeners;
 	struct server_client	*clients;
 	size_t			 nclients;
-	struct map		*per_ip;	/* ip -> count of clients */
+	struct map		*per_ip;	/* client key -> count of clients */
 	struct event		*sig_term, *sig_int, *sig_hup;
 	struct event		*stop_timer;
 	uint64_t		 stop_deadline;

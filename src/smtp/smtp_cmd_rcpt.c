@@ -11,9 +11,14 @@
 #include "core/common.h"
 
 #include "auth/rate.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "queue/queue_env.h"
 #include "smtp/smtp_int.h"
+
+/* One address alone always fits: a 452 for it would be retried for days. */
+_Static_assert(ALIAS_TARGETS_MAX <= QUEUE_RCPTS_MAX,
+    "an alias may expand past what a queue entry holds");
 
 /*
  * RFC 5321 4.5.3.1.10: 452, the client sends the rest later. Not an

@@ -22,6 +22,9 @@ import pytest
 # null_dns fixture), else a closed loopback port. Never the real DNS.
 DEFAULT_RESOLVER = "127.0.0.1:9"
 
+# How long a server may take to start: under valgrind, key generation
+# alone takes seconds.
+START_TIMEOUT = 120.0 if os.environ.get("FACTEUR_VALGRIND") else 10.0
 BIN = os.environ.get("FACTEUR_BIN") or str(Path(__file__).resolve().parents[2] / "build" / "facteur")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
@@ -190,10 +193,8 @@ class Facteur:
                    "--track-fds=no", f"--log-file={vlog}"] + cmd
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf, env=env)
         if wait:
-            # Under valgrind, key generation alone takes seconds.
-            slow = 120.0 if os.environ.get("FACTEUR_VALGRIND") else 10.0
             for kind in self.listen:
-                wait_port(*self.addr(kind), timeout=slow, proc=self.proc)
+                wait_port(*self.addr(kind), timeout=START_TIMEOUT, proc=self.proc)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc is None:
@@ -376,6 +377,7 @@ def flood_unread(sock, data, settle=1.0):
     stop reading too), then waits settle seconds for the server to do
     what it will with it. Returns the thread, to join once the replies
     are being read."""
+    sock.settimeout(120)	# for the whole sendall (Python 3.5+), slow builds too
     t = threading.Thread(target=sock.sendall, args=(data,), daemon=True)
     t.start()
     t.join(settle)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import RawClient
+from conftest import START_TIMEOUT, RawClient
 
 
 def body_of(path):
@@ -237,11 +237,11 @@ def test_signals_during_startup_wait_for_their_handlers(make_facteur):
     f = make_facteur()
     f.add_user("alice@example.test")
     f.start(wait=False)
-    end = time.time() + 10
+    end = time.time() + START_TIMEOUT
     while "event=listen" not in f.log() and time.time() < end:
         time.sleep(0.001)
     f.proc.send_signal(1)
-    f.wait_log("event=reload")
+    f.wait_log("event=reload", timeout=START_TIMEOUT)
     assert f.proc.poll() is None
     with smtplib.SMTP(*f.addr()) as s:
         s.sendmail("s@remote.test", ["alice@example.test"], b"Subject: hi\r\n\r\nhi\r\n")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Facteur, RawClient, assert_unread_replies_bounded
+from conftest import Facteur, RawClient, assert_unread_replies_bounded, flood_unread
 
 ALICE = "alice@example.test"
 BOB = "bob@example.test"
@@ -380,6 +380,29 @@ def test_too_many_recipients(server, raw):
     assert_serves(server)
 
 
+def test_recipients_expanded_past_what_a_queue_entry_holds(make_facteur):
+    """A transaction holds at most 10,000 mailboxes and remote addresses
+    once aliases expand (QUEUE_RCPTS_MAX): the RCPT that would pass it
+    gets 452 (the client sends it later), not an entry accepted and
+    then unreadable at the next start."""
+    f = make_facteur(extra={"limits.max_recipients": "100"})
+    f.add_user(ALICE)
+    f.set_aliases("big@example.test: " + ", ".join(f"u{i}@remote.test" for i in range(1000)) +
+                  "\n")
+    f.start()
+    c = connect(f)
+    assert c.cmd("EHLO client.test")[0] == 250
+    assert c.cmd("MAIL FROM:<s@remote.test>")[0] == 250
+    for _ in range(10):
+        assert c.cmd("RCPT TO:<big@example.test>")[0] == 250
+    code, text = c.cmd("RCPT TO:<big@example.test>")
+    assert (code, text[:5]) == (452, "4.5.3"), (code, text)
+    assert c.cmd("RCPT TO:<alice@example.test>")[0] == 452
+    assert c.cmd("RSET")[0] == 250
+    assert c.cmd("MAIL FROM:<s@remote.test>")[0] == 250
+    assert c.cmd("RCPT TO:<alice@example.test>")[0] == 250
+
+
 def test_max_recipients_config(make_facteur):
     f = start_server(make_facteur, **{"limits.max_recipients": "2"})
     c = connect(f)
@@ -516,6 +539,24 @@ def test_command_timeout(make_facteur):
     assert 0.8 <= elapsed <= 5, elapsed
     assert c.closed()
     assert "event=timeout" in f.log()
+    assert_serves(f)
+
+
+def test_a_client_that_stops_reading_is_dropped(make_facteur):
+    """Commands sent, replies never read: at the write timeout the session
+    ends and frees its connection slot. The timeout used to leave writing
+    disabled with the 421 queued behind the replies, so the session
+    waited for ever for a flush that could not happen."""
+    f = start_server(make_facteur, **{"limits.command_timeout": "1s"})
+    c = connect(f)
+    assert c.cmd("EHLO client.test")[0] == 250
+    before = f.log().count("event=disconnect")
+    flood_unread(c.sock, b"HELP\r\n" * 300_000, settle=0.5)
+    f.wait_log("event=timeout", timeout=15)
+    end = time.time() + 15
+    while f.log().count("event=disconnect") == before and time.time() < end:
+        time.sleep(0.1)
+    assert f.log().count("event=disconnect") > before, "session never freed"
     assert_serves(f)
 
 
