@@ -177,6 +177,12 @@ cli_dns_print_domain(const struct config *cfg, const char *data_dir,
 	printf("%s. IN MX 10 %s.\n", domain, cfg->hostname);
 	printf("\n; SPF (RFC 7208): only the MX hosts send mail from %s.\n",
 	    domain);
+	if (cfg->relay_host)
+		printf("; But mail leaves through the smarthost %s ([relay] "
+		    "host), from its\n; provider's addresses: add the term "
+		    "its provider documents (usually\n; \"include:...\") "
+		    "before \"-all\", or receivers fail every message.\n",
+		    cfg->relay_host);
 	cli_dns_print_txt(domain, cli_dns_spf_record());
 	cli_dns_print_dkim(data_dir, domain);
 	buf_init(&b, 4096);

@@ -107,6 +107,13 @@ cli_doctor_spf(struct cli_doctor *d, const char *domain)
 		cli_doctor_say(d, CLI_DOC_FAIL, "replace includes by ip4:/ip6: "
 		    "terms", "spf %s: needs %d DNS lookups, more than %d "
 		    "(a permerror)", domain, lookups, SPF_LOOKUPS_MAX);
+	else if (d->cfg->relay_host)
+		/* This host's addresses are not where the mail comes from. */
+		cli_doctor_say(d, CLI_DOC_WARN, "add the term the smarthost's "
+		    "provider documents (usually \"include:...\")",
+		    "spf %s: \"%s\"; mail leaves through the smarthost %s, "
+		    "whose addresses this check does not know", domain,
+		    buf_cstr(&recs), d->cfg->relay_host);
 	else if (d->ips.n == 0)
 		cli_doctor_say(d, CLI_DOC_WARN, "give them with --ip ADDRESS",
 		    "spf %s: \"%s\"; this host's addresses are unknown, not "
@@ -141,6 +148,10 @@ cli_doctor_dkim_judge(struct cli_doctor *d, const struct dkim_signer *s,
 	else if (EVP_PKEY_eq(key.pkey, s->pkey) != 1)
 		cli_doctor_say(d, CLI_DOC_FAIL, fix, "dkim %s: does not match "
 		    "the key in %s", name, path);
+	else if (!key.sha256_ok)	/* RFC 6376 3.6.1: h= */
+		cli_doctor_say(d, CLI_DOC_FAIL, fix, "dkim %s: h= does not "
+		    "allow sha256, the only hash facteur signs with: receivers "
+		    "will fail every signature", name);
 	else if (key.testing)	/* RFC 6376 3.6.1: t=y */
 		cli_doctor_say(d, CLI_DOC_WARN, "remove t=y", "dkim %s: t=y, "
 		    "receivers treat signed mail as unsigned", name);

@@ -70,7 +70,8 @@ cli_setup_copy_cert(struct cli_setup *s, const char *name,
 	if (cli_setup_path(s, rel, to, sizeof(to)) == 0) {
 		cli_setup_file(s, to, buf_cstr(&data), NULL, 0600,
 		    "certificate copy");
-		if (u != NULL && chown(to, u->uid, u->gid) == -1)
+		/* lchown: a file kept as it was may be a planted symlink. */
+		if (u != NULL && lchown(to, u->uid, u->gid) == -1)
 			cli_setup_error(s, "chown %s: %s", to, strerror(errno));
 	}
 	buf_release_secret(&data);

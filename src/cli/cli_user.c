@@ -128,7 +128,9 @@ cli_users_open(struct cli_users *u, const struct config *cfg)
 		    cfg->data_dir, strerror(errno));
 		return -1;
 	}
-	u->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* As root, in a directory the server's user owns: no symlink. */
+	u->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (u->lock_fd == -1 || flock(u->lock_fd, LOCK_EX) == -1 ||
 	    (fs_read_file(u->path, &u->text) == -1 && errno != ENOENT)) {
 		fprintf(stderr, "facteur: %s: %s\n", u->path, strerror(errno));

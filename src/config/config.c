@@ -400,6 +400,9 @@ config_set_number(const struct config_key *k, uint64_t *dst, const char *v)
 	return NULL;
 }
 
+/* A longer ban would pass time_t's range in ban.c: 10 years is for ever. */
+#define CONFIG_BAN_TIME_MAX (10 * 366 * 86400ULL)
+
 static const char *
 config_set_durations(struct config *cfg, const char *v)
 {
@@ -412,8 +415,10 @@ config_set_durations(struct config *cfg, const char *v)
 		    !str_take_word(&cur, &word, sizeof(one) - 1) ||
 		    str_copy(one, sizeof(one), word) == -1 ||
 		    config_parse_duration(one, &cfg->ban_times[n]) == -1 ||
-		    cfg->ban_times[n] == 0)
-			return "expected up to 8 durations, e.g. 15m 1h 1d";
+		    cfg->ban_times[n] == 0 ||
+		    cfg->ban_times[n] > CONFIG_BAN_TIME_MAX)
+			return "expected up to 8 durations of at most 10 "
+			    "years, e.g. 15m 1h 1d";
 		n++;
 	}
 	if (n == 0)

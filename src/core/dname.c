@@ -109,7 +109,7 @@ dname_valid(const char *p, size_t len, int flags)
 		labels++;
 		start = i + 1;
 	}
-	if (dname_numeric_tld(p, len))
+	if (!(flags & DNAME_SELECTOR) && dname_numeric_tld(p, len))
 		return false;
 	return labels >= 2 || (flags & DNAME_ALLOW_SINGLE);
 }

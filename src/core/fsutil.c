@@ -93,7 +93,17 @@ fs_write_replace(const char *path, const void *data, size_t len, mode_t mode)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/*
+	 * Never through a file already there: the CLI runs this as root in
+	 * directories the server's user owns, who could plant a symlink to
+	 * /etc/shadow under the name. One left by a writer that died with
+	 * our pid (or planted) is removed, not followed (unlink does not).
+	 */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, mode);
 	if (fd == -1)
 		return -1;
 	if (fs_write_all(fd, data, len) == -1 || fsync(fd) == -1) {

@@ -23,6 +23,8 @@
 #define SMTP_PATH_MAX		256
 /* RFC 1035 2.3.4: a label at most 63 octets. */
 #define DNS_LABEL_MAX		63
+/* RFC 1035 2.3.4: 255 octets on the wire, so 253 characters of text. */
+#define DNS_NAME_TEXT_MAX	253
 /* RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted. */
 #define SMTP_RCPT_MAX_DEFAULT	100
 /* RCPTs past the limit answered 452 before they count as errors. */

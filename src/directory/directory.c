@@ -467,10 +467,21 @@ directory_sender_allowed(const struct directory *d, const char *address,
 		return false;
 	ascii_lower_inplace(addr, strlen(addr));
 	ascii_lower_inplace(u, strlen(u));
+	if (strcmp(addr, u) == 0)
+		return true;
+	/*
+	 * A user's address is theirs alone: "bob@d: bob@d, archive@d" gives
+	 * archive a copy of bob's mail, not the right to write as bob.
+	 */
+	if (map_get(d->users, addr, strlen(addr)) != NULL)
+		return false;
 	/* A wide alias graph cannot make one check run away. */
 	budget = ALIAS_TARGETS_MAX * 4;
-	if (strcmp(addr, u) == 0 || dir_alias_reaches(d, addr, u, 0, &budget))
+	if (dir_alias_reaches(d, addr, u, 0, &budget))
 		return true;
+	/* alice+orders@d that is an alias of its own follows its own rule. */
+	if (map_get(d->aliases, addr, strlen(addr)) != NULL)
+		return false;
 	plus = memchr(addr, '+', (size_t)(at - addr));
 	if (plus == NULL || plus == addr || snprintf(base, sizeof(base),
 	    "%.*s%s", (int)(plus - addr), addr, at) >= (int)sizeof(base))

@@ -63,9 +63,11 @@ bool directory_is_local_domain(const struct directory *dir,
 size_t directory_user_count(const struct directory *dir);
 /*
  * May user send as address? Yes for the user's own address, its
- * sub-addresses (user+tag@domain), and aliases naming the user (directly
- * or through other aliases); never through a catch-all, which would give
- * everyone every address of the domain. Case-insensitive.
+ * sub-addresses (user+tag@domain, unless that is an alias of its own),
+ * and aliases naming the user (directly or through other aliases); never
+ * another user's address, even through an alias that copies its mail to
+ * this user, and never through a catch-all, which would give everyone
+ * every address of the domain. Case-insensitive.
  */
 bool directory_sender_allowed(const struct directory *dir,
     const char *address, const char *user);

@@ -144,6 +144,9 @@ void dkim_body_update(struct dkim_body *b, const char *p, size_t len);
  * larger; out is then "", which matches no bh=) or out is too small.
  */
 int dkim_body_final(struct dkim_body **b, char *out, size_t size);
+/* The same, and the canonical body's whole length (past l=) in *len_r. */
+int dkim_body_final_len(struct dkim_body **b, char *out, size_t size,
+    uint64_t *len_r);
 
 /*
  * Verifies one signature. head: the whole header section, CRLF ends.

@@ -220,6 +220,13 @@ dkim_body_update(struct dkim_body *b, const char *p, size_t len)
 int
 dkim_body_final(struct dkim_body **bp, char *out, size_t size)
 {
+	return dkim_body_final_len(bp, out, size, NULL);
+}
+
+int
+dkim_body_final_len(struct dkim_body **bp, char *out, size_t size,
+    uint64_t *len_r)
+{
 	struct dkim_body *b = *bp;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
@@ -246,6 +253,8 @@ dkim_body_final(struct dkim_body **bp, char *out, size_t size)
 		dkim_body_emit(b, "\r\n", 2);
 	if (EVP_DigestFinal_ex(b->md, digest, &dlen) != 1)
 		fatal("dkim: digest final failed");
+	if (len_r != NULL)
+		*len_r = b->len;
 	if (b->has_limit && b->len < b->limit)
 		r = -1;		/* RFC 6376 3.5: l= MUST NOT be larger */
 	else

@@ -111,7 +111,8 @@ dkim_signer_load(struct dkim_signer *signer, const char *domain,
 	}
 	ascii_lower_inplace(signer->domain, strlen(signer->domain));
 	/* RFC 6376 3.1: a selector is a sequence of DNS labels. */
-	if (!dname_valid(selector, strlen(selector), DNAME_ALLOW_SINGLE) ||
+	if (!dname_valid(selector, strlen(selector), DNAME_ALLOW_SINGLE |
+	    DNAME_SELECTOR) ||
 	    cstr_copy(signer->selector, sizeof(signer->selector),
 	    selector) == -1) {
 		*error_r = "bad selector";

@@ -90,7 +90,7 @@ static int
 dkim_sig_s(struct dkim_sig *sig, struct str v, const char **error_r)
 {
 	/* RFC 6376 3.1: selector = sub-domain *( "." sub-domain ). */
-	if (!dname_valid(v.p, v.len, DNAME_ALLOW_SINGLE) ||
+	if (!dname_valid(v.p, v.len, DNAME_ALLOW_SINGLE | DNAME_SELECTOR) ||
 	    str_copy(sig->selector, sizeof(sig->selector), v) == -1)
 		return dkim_sig_fail(error_r, "bad s= selector");
 	return 0;

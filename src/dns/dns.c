@@ -9,6 +9,7 @@
 #include <unbound.h>
 
 #include "core/fsutil.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "dns/dns.h"
 #include "dns/dns_cache.h"
@@ -180,7 +181,9 @@ dns_on_result(void *arg, int err, struct ub_result *res)
 	struct dns_answer ans;
 
 	memset(&ans, 0, sizeof(ans));
-	if (err != 0 || res == NULL || res->rcode == 2 /* SERVFAIL */ ||
+	if (err == UB_SYNTAX)
+		ans.status = DNS_NXDOMAIN;	/* not a DNS name: none such */
+	else if (err != 0 || res == NULL || res->rcode == 2 /* SERVFAIL */ ||
 	    (res->rcode != 0 && res->rcode != 3 /* NXDOMAIN */))
 		ans.status = DNS_TEMPFAIL;
 	else if (res->nxdomain)
@@ -245,6 +248,21 @@ dns_fail_later(evutil_socket_t fd, short what, void *arg)
 	dns_on_result(arg, 1, NULL);
 }
 
+/*
+ * A name longer than DNS allows (253 characters), or that libunbound
+ * cannot write as one, cannot exist: NXDOMAIN, not a temporary failure.
+ * A forger who makes "_dmarc." + his From: domain too long must not
+ * turn the DMARC lookup into a temperror that is let through, nor a
+ * DKIM key lookup with a huge selector into a 451.
+ */
+static void
+dns_none_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dns_on_result(arg, UB_SYNTAX, NULL);
+}
+
 struct dns_query *
 dns_query(struct dns *dns, const char *name, int rrtype, dns_cb cb,
     void *arg)
@@ -258,7 +276,7 @@ dns_query(struct dns *dns, const char *name, int rrtype, dns_cb cb,
 	q->arg = arg;
 	q->rrtype = rrtype;
 	if (cstr_copy(q->name, sizeof(q->name), name) == -1)
-		q->name[0] = '\0';	/* no DNS name is that long: fails */
+		q->name[0] = '\0';	/* no DNS name is that long: none */
 	q->next = dns->queries;
 	if (dns->queries)
 		dns->queries->prev = q;
@@ -276,10 +294,17 @@ static void
 dns_start(struct dns_query *q)
 {
 	struct timeval now = { 0, 0 };
-	int id;
+	size_t len = strlen(q->name);
+	int id, r;
 
-	if (q->name[0] == '\0' || ub_resolve_async(q->dns->ctx, q->name,
-	    q->rrtype, 1 /* IN */, q, dns_on_result, &id) != 0)
+	if (len > 0 && q->name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > DNS_NAME_TEXT_MAX ||
+	    (r = ub_resolve_async(q->dns->ctx, q->name, q->rrtype,
+	    1 /* IN */, q, dns_on_result, &id)) == UB_SYNTAX)
+		event_base_once(q->dns->base, -1, EV_TIMEOUT, dns_none_later,
+		    q, &now);
+	else if (r != 0)
 		event_base_once(q->dns->base, -1, EV_TIMEOUT, dns_fail_later,
 		    q, &now);
 }

@@ -56,6 +56,7 @@ struct smtp_dkim_item {
 	bool			 key_tempfail;
 	struct dkim_key		 key;
 	char			 bh[SMTP_BH_MAX];
+	uint64_t		 bodylen;	/* canonical, for its c= */
 	enum dkim_result	 result;
 	const char		*why;
 };
@@ -76,6 +77,8 @@ struct smtp_check {
 	size_t			 body_off;	/* in the spool */
 	char			 from_domain[SMTP_DOMAIN_MAX + 1];
 	bool			 from_ok;
+	bool			 head_cut;	/* no end within what was read */
+	const char		*from_bad;	/* why DMARC cannot judge From: */
 	struct smtp_dkim_item	 dkim[SMTP_DKIM_SIGS_MAX];
 	size_t			 ndkim;
 	struct dmarc_lookup	*dmarc;
@@ -96,6 +99,7 @@ struct smtp_hash_job {
 	size_t			 off;
 	struct dkim_body	*hashers[SMTP_DKIM_SIGS_MAX + 1];
 	char			 out[SMTP_DKIM_SIGS_MAX + 1][SMTP_BH_MAX];
+	uint64_t		 len[SMTP_DKIM_SIGS_MAX + 1];
 	size_t			 n;
 	struct smtp_check	*chk;
 };
@@ -209,17 +213,25 @@ smtp_check_head(struct smtp_check *chk, struct spool *sp)
 		chk->headlen = 0;
 		chk->body_off = 2;
 	}
+	chk->head_cut = spool_size(sp) > want;
 	for (i = 0; i + 3 < (size_t)n; i++)
 		if (memcmp(p + i, "\r\n\r\n", 4) == 0) {
 			chk->headlen = i + 2;
 			chk->body_off = i + 4;
+			chk->head_cut = false;
 			break;
 		}
 	chk->head = p;
 	return 0;
 }
 
-/* The one domain of the From: field, for DMARC (RFC 7489 6.6.1). */
+/*
+ * The one domain of the From: field, for DMARC (RFC 7489 6.6.1). A From:
+ * that DMARC cannot judge is a way around it (a second From: of a bank
+ * above a genuine signed message: DKIM picks the lower one): from_bad
+ * says why, and mail from other servers is refused for it. No From: at
+ * all shows no one to impersonate: judged none.
+ */
 static void
 smtp_check_from(struct smtp_check *chk)
 {
@@ -234,12 +246,27 @@ smtp_check_from(struct smtp_check *chk)
 			from = value;
 			count++;
 		}
-	if (count != 1 || mime_addr_list(from, addrs, ARRAY_LEN(addrs), &n) ==
-	    -1 || n == 0)
+	if (chk->head_cut) {
+		chk->from_bad = "header section larger than 256 KB";
 		return;
+	}
+	if (count > 1) {
+		chk->from_bad = "more than one From: field";
+		return;
+	}
+	if (count == 0)
+		return;
+	if (mime_addr_list(from, addrs, ARRAY_LEN(addrs), &n) == -1 ||
+	    n == 0) {
+		chk->from_bad = "unreadable From: field";
+		return;
+	}
 	for (i = 1; i < n; i++)
-		if (strcmp(addrs[i].domain, addrs[0].domain) != 0)
+		if (strcmp(addrs[i].domain, addrs[0].domain) != 0) {
+			chk->from_bad = "From: addresses in more than one "
+			    "domain";
 			return;
+		}
 	cstr_copy(chk->from_domain, sizeof(chk->from_domain),
 	    addrs[0].domain);
 	chk->from_ok = true;
@@ -339,8 +366,8 @@ smtp_hash_work(void *arg)
 		off += (size_t)n;
 	}
 	for (i = 0; i < job->n; i++)
-		dkim_body_final(&job->hashers[i], job->out[i],
-		    sizeof(job->out[i]));
+		dkim_body_final_len(&job->hashers[i], job->out[i],
+		    sizeof(job->out[i]), &job->len[i]);
 }
 
 /* A job whose session went away: the spool is its to free. */
@@ -363,8 +390,10 @@ smtp_hash_done(void *arg)
 	chk->hash_job = NULL;
 	chk->s->tx.spool = job->spool;		/* back to the session */
 	for (i = 0; i < chk->ndkim; i++)
-		if (chk->dkim[i].parsed)
+		if (chk->dkim[i].parsed) {
+			chk->dkim[i].bodylen = job->len[h];
 			cstr_copy(chk->dkim[i].bh, SMTP_BH_MAX, job->out[h++]);
+		}
 	if (h < job->n)
 		cstr_copy(chk->sign_bh, sizeof(chk->sign_bh), job->out[h]);
 	free(job);
@@ -407,6 +436,36 @@ smtp_check_hash_start(struct smtp_check *chk, bool sign)
  * is forged. It is renamed in place (same length), so the user's filters
  * never trust it, and the message is otherwise untouched.
  */
+/*
+ * RFC 8601 2.2: the authserv-id, after any folding whitespace and
+ * comments (a forger starts the value with a fold or a "(x)" so that a
+ * plain trim finds nothing to compare).
+ */
+static struct str
+smtp_check_authserv_id(struct str v)
+{
+	size_t i = 0, start, depth = 0;
+
+	while (i < v.len) {
+		char c = v.p[i];
+
+		if (depth > 0 && c == '\\' && i + 1 < v.len)
+			i++;
+		else if (c == '(')
+			depth++;
+		else if (c == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' &&
+		    c != '\n')
+			break;
+		i++;
+	}
+	start = i;
+	while (i < v.len && !strchr("; \t\r\n(", v.p[i]))
+		i++;
+	return str_make(v.p + start, i - start);
+}
+
 static void
 smtp_check_rename_forged(struct smtp_check *chk)
 {
@@ -419,10 +478,8 @@ smtp_check_rename_forged(struct smtp_check *chk)
 	while (mime_hdr_next(&it, &name, &value) == 1) {
 		if (!str_caseeq_cstr(name, "Authentication-Results"))
 			continue;
-		id = str_trim(value);
-		id.len = strcspn(id.p, "; \t\r\n(");
-		if (id.len > (size_t)(value.p + value.len - id.p) ||
-		    !str_caseeq_cstr(id, ours))
+		id = smtp_check_authserv_id(value);
+		if (!str_caseeq_cstr(id, ours))
 			continue;
 		if (spool_overwrite(chk->s->tx.spool, (size_t)(name.p -
 		    chk->head), renamed, sizeof(renamed) - 1) == 0)
@@ -537,6 +594,16 @@ smtp_check_dkim_results(struct smtp_check *chk)
 			    str_make(d->field, d->fieldlen), &d->sig, &d->key,
 			    d->bh, time(NULL), &d->why);
 		}
+		/*
+		 * RFC 6376 8.2: content appended past l= still verifies. A
+		 * replayed signed message with a new part would pass, and
+		 * align for DMARC: such a signature is not honoured.
+		 */
+		if (d->result == DKIM_PASS && d->sig.has_l &&
+		    d->bodylen > d->sig.l) {
+			d->result = DKIM_POLICY;
+			d->why = "l= leaves part of the body unsigned";
+		}
 		log_sess(LOG_LEVEL_INFO, chk->s->id, "event=dkim ip=%s d=%s "
 		    "s=%s result=%s why=%s testing=%s", chk->s->client.ip,
 		    d->sig.domain, d->sig.selector, dkim_result_name(d->result),
@@ -617,12 +684,30 @@ smtp_check_authres_value(struct buf *b, const char *v)
 	return r;
 }
 
+/*
+ * The first base64 characters of b= (up to size - 1), without the folding
+ * whitespace b= may hold: printing its bytes as they are put the
+ * sender's CRLF, and the bytes after a short b=, into our field.
+ */
+static void
+smtp_check_b_prefix(struct str b, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < b.len && o + 1 < size; i++)
+		if (ascii_isalnum(b.p[i]) || b.p[i] == '+' || b.p[i] == '/' ||
+		    b.p[i] == '=')
+			out[o++] = b.p[i];
+	out[o] = '\0';
+}
+
 /* RFC 8601 2.2: "authserv-id; method=result props; ..." */
 static int
 smtp_check_authres(struct smtp_check *chk, const struct dmarc_outcome *dm,
     struct buf *b)
 {
 	const struct config *cfg = server_config(chk->s->srv);
+	char bpre[9];
 	size_t i, n = 0;
 	int r;
 
@@ -637,10 +722,11 @@ smtp_check_authres(struct smtp_check *chk, const struct dmarc_outcome *dm,
 			continue;
 		}
 		/* header.b: the first 8 characters tell signatures apart. */
+		smtp_check_b_prefix(d->sig.b, bpre, sizeof(bpre));
 		r |= buf_addf(b, "\r\n\tdkim=%s header.d=%s header.s=%s "
-		    "header.a=%s header.b=%.8s;", dkim_result_name(d->result),
+		    "header.a=%s header.b=%s;", dkim_result_name(d->result),
 		    d->sig.domain, d->sig.selector, dkim_alg_name(d->sig.alg),
-		    d->sig.b.p);
+		    bpre);
 		n++;
 	}
 	if (n == 0)
@@ -712,6 +798,13 @@ smtp_check_decide(struct smtp_check *chk, const struct dmarc_outcome *dm,
 	const char *action = "none";
 
 	*folder = NULL;
+	if (chk->from_bad != NULL && chk->s->auth_user[0] == '\0') {
+		/* RFC 7489 6.6.1: typically rejected; Gmail does. */
+		smtp_refuse(chk->s, "dmarc-from", 550, "5.7.1", "Message "
+		    "rejected: %s (RFC 5322 3.6: one From: field, which "
+		    "DMARC checks)", chk->from_bad);
+		return false;
+	}
 	if (dm->result == DMARC_RESULT_TEMPERROR &&
 	    dm->applied != DMARC_POLICY_NONE) {
 		/* Neither applied nor ignored: the sender tries again. */

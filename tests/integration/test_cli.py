@@ -306,6 +306,25 @@ def test_user_add(make_facteur):
     assert stat.S_IMODE(os.stat(users_file(f)).st_mode) == 0o600
 
 
+def test_user_add_does_not_follow_planted_symlinks(make_facteur, tmp_path):
+    """`facteur user add` runs as root in data_dir, which the server's user
+    owns: a symlink planted at users.lock is not followed (the temporary
+    name of the users file: tests/unit/test_fsutil.c)."""
+    f = make_facteur()
+    f.add_user("alice@example.test")
+    victim = tmp_path / "victim"
+    victim.write_text("root's file\n")
+    lock = f.data_dir / "users.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    r = f.cli("user", "add", "carol@example.test", input="password123\n", check=False)
+    assert r.returncode == 1 and victim.read_text() == "root's file\n", r.stderr
+    assert hash_of(f, "carol@example.test") is None
+    lock.unlink()
+    f.cli("user", "add", "carol@example.test", input="password123\n")
+    assert hash_of(f, "carol@example.test")
+
+
 def test_user_add_lowercases(make_facteur):
     f = make_facteur()
     f.cli("user", "add", "Carol@Example.TEST", input="password123\n")

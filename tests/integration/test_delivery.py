@@ -414,7 +414,8 @@ def test_format1_entry_of_an_older_build_is_delivered(world, sinks):
     sink.wait(1, timeout=20)
     wait_queue_empty(w.f)
     assert strip_trace(sink.messages[0][2]) == body
-    assert list((w.f.data_dir / "queue").glob(f"{qid}*")) == []
+    # The .msg goes first (queue_ids() looks at those), the .env after it.
+    wait_until(lambda: list((w.f.data_dir / "queue").glob(f"{qid}*")) == [], "files left")
 
 
 def test_an_entry_whose_state_went_to_a_env_is_removed_whole(world, sinks):

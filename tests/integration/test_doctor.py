@@ -305,6 +305,34 @@ def test_doctor_dkim_record_of_another_key(host, zones, tmp_path):
     assert rep.line(f"dkim s1._domainkey.{DOMAIN}")[0].startswith("OK")
 
 
+def test_doctor_and_dns_with_a_smarthost(host, zones):
+    """With [relay] host, mail leaves from the smarthost's addresses: the
+    SPF check of this host's own proved nothing and said OK, and
+    `facteur dns` did not say the record needs the relay's term."""
+    host.extra["relay.host"] = "smtp.provider.test"
+    host.write_config()
+    out = host.cli("dns", DOMAIN, "--ip", IP).stdout
+    assert "smarthost smtp.provider.test" in out and "include:" in out
+    host.start()
+    rep = doctor(host, zones, good_zone(host))
+    [spf] = rep.line(f"spf {DOMAIN}")
+    assert spf.startswith("WARN") and "smarthost smtp.provider.test" in spf, spf
+
+
+def test_doctor_dkim_record_that_forbids_sha256(host, zones):
+    """h=sha1 on the right key: facteur signs with sha256 only, so every
+    receiver fails the signature (RFC 6376 3.6.1); the doctor said OK."""
+    host.start()
+    zone = good_zone(host)
+    name = f"s1._domainkey.{DOMAIN}"
+    [rec] = find(zone, name, "TXT")
+    rep = doctor(host, zones, replace_txt(zone, name, rec.replace("v=DKIM1;", "v=DKIM1; h=sha1;")))
+    assert rep.rc == 1
+    assert rep.checks("FAIL") == ["dkim"], rep.out
+    [line] = rep.level("FAIL")
+    assert f"{name}: h= does not allow sha256" in line, line
+
+
 def test_doctor_no_ptr(host, zones):
     host.start()
     rep = doctor(host, zones, without(good_zone(host), "1.0.0.127.in-addr.arpa", "PTR"))

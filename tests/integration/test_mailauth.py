@@ -219,6 +219,23 @@ def test_incoming_dkimpy_signatures_verify(receiver, tmp_path, alg, canon):
     assert any("dkim=fail header.d=sender.test" in r for r in results), results
 
 
+def test_dkim_l_tag_with_content_appended_is_not_honoured(receiver, tmp_path):
+    """RFC 6376 8.2: a signature with l= still verifies when content is
+    appended after the signed part (a replayed message with a new part):
+    facteur reports dkim=policy for it, which DMARC does not count."""
+    key, record = dkimpy_key(tmp_path, "rsa")
+    f = receiver(txt=[("sel._domainkey.sender.test", txt_arg(record))])
+    msg = b"From: someone@sender.test\r\nSubject: l=\r\n\r\nthe signed part\r\n"
+    sig = dkim.sign(msg, b"sel", b"sender.test", key, length=True,
+                    include_headers=[b"from", b"subject"])
+    assert b"l=" in sig
+    send_in(f, "someone@sender.test", sig + msg)
+    send_in(f, "someone@sender.test", sig + msg + b"appended after signing\r\n")
+    results = [authres(p.read_bytes()) for p in f.wait_messages("bob@example.test", 2)]
+    assert any("dkim=pass header.d=sender.test" in r for r in results), results
+    assert any("dkim=policy header.d=sender.test" in r for r in results), results
+
+
 def test_dkim_revoked_and_missing_keys(receiver, tmp_path):
     key, record = dkimpy_key(tmp_path, "rsa")
     f = receiver(txt=[("gone._domainkey.sender.test", "v=DKIM1; p=")])
@@ -373,6 +390,67 @@ def test_forged_authentication_results_renamed(receiver):
     assert data.count(b"Authentication-Results: mail.example.test;") == 1     # ours only
     assert b"X-Dropped-Auth-Results: mail.example.test; dkim=pass" in data
     assert b"Authentication-Results: other.example; spf=pass" in data
+
+
+def test_forged_authentication_results_behind_a_fold_or_comment_renamed(receiver):
+    """RFC 8601 2.2: the authserv-id may follow folding whitespace and
+    comments; a plain trim missed it and the forged verdict stayed."""
+    f = receiver()
+    send_in(f, "a@x.test", b"Authentication-Results:\r\n\tmail.example.test; dkim=pass\r\n"
+            b"Authentication-Results: (x (y)) mail.example.test; dmarc=pass\r\n"
+            b"From: a@x.test\r\nSubject: f\r\n\r\nx\r\n")
+    [p] = f.wait_messages("bob@example.test", 1)
+    data = p.read_bytes()
+    assert data.count(b"X-Dropped-Auth-Results:") == 2, data
+    assert data.count(b"Authentication-Results: mail.example.test;") == 1
+
+
+def test_a_short_b_tag_does_not_break_our_header(receiver, tmp_path):
+    """header.b= shows the first characters of b=, without its folding:
+    a signature ending in a short b= put its CRLF into our field, which
+    ended the header section there for strict readers."""
+    f = receiver()
+    send_in(f, "a@x.test", b"DKIM-Signature: v=1; a=rsa-sha256; d=x.test; s=k; h=from;\r\n"
+            b" bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AA==\r\nFrom: a@x.test\r\nSubject: short b\r\n\r\nx\r\n")
+    [p] = f.wait_messages("bob@example.test", 1)
+    data = p.read_bytes()
+    assert "header.b=AA==;" in authres(data), authres(data)
+    head = data.split(b"\n\n", 1)[0]
+    assert all(line[:1] in (b" ", b"\t") or b":" in line for line in head.split(b"\n")), head
+
+
+@pytest.mark.parametrize("froms", [
+    b"From: ceo@bank.test\r\nFrom: x@attacker.test\r\n",
+    b"From: ceo@bank.test, x@attacker.test\r\n",
+])
+def test_a_from_dmarc_cannot_judge_is_refused(receiver, froms):
+    """Two From: fields (DKIM picks the lower, a reader may show the
+    upper), or From: addresses in two domains: DMARC cannot say whose
+    policy applies, so its permerror let a forgery of bank.test through.
+    Mail from other servers with such a From: is refused (RFC 7489
+    6.6.1); none at all is not (no one to impersonate)."""
+    f = receiver(txt=[("_dmarc.bank.test", DMARC_REJECT),
+                      ("attacker.test", "v=spf1 ip4:127.0.0.1 -all"),
+                      ("_dmarc.attacker.test", "v=DMARC1; p=none")])
+    with pytest.raises(smtplib.SMTPDataError) as e:
+        send_in(f, "x@attacker.test", froms + b"Subject: pay\r\n\r\nx\r\n")
+    assert e.value.smtp_code == 550 and e.value.smtp_error.startswith(b"5.7.1"), e.value
+    send_in(f, "x@attacker.test", b"Subject: no From at all\r\n\r\nx\r\n")
+    [p] = f.wait_messages("bob@example.test", 1)
+    assert b"no From at all" in p.read_bytes()
+
+
+def test_a_from_domain_too_long_for_its_dmarc_name_gets_the_org_policy(receiver):
+    """_dmarc. + a From: domain of 249 characters or more is not a DNS
+    name: it was a temporary failure, and a temperror was let through.
+    No such name exists, so the organizational domain's policy applies."""
+    f = receiver(txt=[("_dmarc.bank.test", DMARC_REJECT),
+                      ("attacker.test", "v=spf1 ip4:127.0.0.1 -all")])
+    long = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 50]) + ".bank.test"
+    assert len(long) >= 249
+    with pytest.raises(smtplib.SMTPDataError) as e:
+        send_in(f, "x@attacker.test", b"From: ceo@" + long.encode() + b"\r\nSubject: pay\r\n\r\nx\r\n")
+    assert e.value.smtp_code == 550 and b"DMARC" in e.value.smtp_error, e.value
 
 
 def test_authenticated_mail_is_not_checked_inbound(signer):

@@ -657,6 +657,9 @@ static const struct {
 	      "max_per_domain must be at least 1\n" } },
 	{ BASE_CONF "[delivery]\ninitial_per_domain = 0\n",
 	    { "initial_per_domain and max_per_domain must be at least 1\n" } },
+	{ BASE_CONF "[bans]\nban_times = 1h 99999999999d\n",
+	    { "[bans] ban_times = \"1h 99999999999d\": expected up to 8 "
+	      "durations of at most 10 years" } },
 	{ BASE_CONF "[limits]\ndata_timeout = 0\n",
 	    { ": [limits] command_timeout, data_timeout and pop3_timeout "
 	      "must be at least 1s\n" } },

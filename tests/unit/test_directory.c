@@ -261,6 +261,8 @@ TEST(directory_load_errors_capped)
 	    "bob@example.test\n"					\
 	"sales@example.test: bob@example.test\n"			\
 	"alice+vip@example.test: carol@example.test\n"			\
+	"john.smith@example.test: john.smith@example.test, "		\
+	    "bob@example.test\n"					\
 	"@other.test: dave@other.test\n"				\
 	"info@other.test: erin@other.test\n"				\
 	"@third.test: team@example.test\n"
@@ -291,7 +293,9 @@ static const struct resolve_case resolve_cases[] = {
 	/* Users, in any case. */
 	{ "alice", "example.test", DIR_OK, "alice@example.test L" },
 	{ "ALICE", "Example.TEST", DIR_OK, "alice@example.test L" },
-	{ "john.smith", "example.test", DIR_OK, "john.smith@example.test L" },
+	/* A user whose alias also copies its mail to another. */
+	{ "john.smith", "example.test", DIR_OK,
+	    "john.smith@example.test L,bob@example.test L" },
 	{ "dave", "other.test", DIR_OK, "dave@other.test L" },
 	/* Aliases, deduplicated in order of first appearance. */
 	{ "postmaster", "example.test", DIR_OK, "alice@example.test L" },
@@ -477,8 +481,12 @@ static const struct sender_case sender_cases[] = {
 	{ "loopa@example.test", "alice@example.test", false },
 	{ "o0@example.test", "alice@example.test", false },	/* 9 deep */
 	{ "fwd@example.test", "alice@example.test", false },
-	/* Another user's address. */
+	/* Another user's address, even one whose mail is copied to us. */
+	{ "john.smith@example.test", "bob@example.test", false },
+	{ "john.smith@example.test", "john.smith@example.test", true },
 	{ "bob@example.test", "alice@example.test", false },
+	/* A sub-address that is an alias of its own follows its own rule. */
+	{ "alice+vip@example.test", "alice@example.test", false },
 	{ "bob+tag@example.test", "alice@example.test", false },
 	{ "alice@other.test", "alice@example.test", false },
 	{ "alice@example.test.evil", "alice@example.test", false },

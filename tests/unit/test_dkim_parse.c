@@ -256,6 +256,10 @@ TEST(dkim_sig_parse_fields)
 	CHECK_EQ_MEM(sig.b.p, sig.b.len, "AA AA", 5);
 	CHECK(sig.has_l && sig.l == 7 && sig.has_t && sig.t == 100 &&
 	    sig.has_x && sig.x == 200);
+	/* Google's selectors are all digits: a prefix, not a domain. */
+	CHECK(dkim_sig_parse(STR_LIT("v=1; a=rsa-sha256; d=gmail.com; "
+	    "s=20230601; h=From:To; bh=" BH32 "; b=AAAA"), &sig, &why) == 0);
+	CHECK_EQ_STR(sig.selector, "20230601");
 	/* The defaults: simple/simple, i= "@" d=, no l=, t=, x=. */
 	CHECK(dkim_sig_parse(STR_LIT(SIG_MIN("")), &sig, &why) == 0);
 	CHECK_EQ_INT(sig.hcanon, DKIM_CANON_SIMPLE);

@@ -56,6 +56,10 @@ static const struct {
 	{ "1.2.3.4", S, false },
 	{ "example.123", 0, false },
 	{ "1234", S, false },
+	/* A DKIM selector is a prefix, not a domain: Google's are digits. */
+	{ "20230601", S | DNAME_SELECTOR, true },
+	{ "1.2.3.4", S | DNAME_SELECTOR, true },
+	{ "2023-", S | DNAME_SELECTOR, false },
 	{ "b\xc3\xbc" "cher.example", 0, false },	/* U-label, no flag */
 	{ "b\xc3\xbc" "cher.example", U, true },
 	{ "\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88",
