@@ -76,6 +76,23 @@ cli_doctor_spf_hosts(struct cli_doctor *d, const char *domain)
 	return ok;
 }
 
+/* The record passes for every address the doctor knows for this host. */
+static void
+cli_doctor_spf_pass(struct cli_doctor *d, const char *domain,
+    const char *record, int lookups)
+{
+	if (d->ips.source != NULL && strcmp(d->ips.source, "DNS") == 0)
+		/* "mx" authorizes exactly what DNS gave: proves little. */
+		cli_doctor_say(d, CLI_DOC_WARN, "give them with --ip ADDRESS",
+		    "spf %s: \"%s\" passes for the addresses DNS gives for "
+		    "%s; this host's own are unknown", domain, record,
+		    d->cfg->hostname);
+	else
+		cli_doctor_say(d, CLI_DOC_OK, NULL, "spf %s: \"%s\" passes "
+		    "for this host (%d DNS lookup%s)", domain, record, lookups,
+		    lookups == 1 ? "" : "s");
+}
+
 void
 cli_doctor_spf(struct cli_doctor *d, const char *domain)
 {
@@ -119,9 +136,7 @@ cli_doctor_spf(struct cli_doctor *d, const char *domain)
 		    "spf %s: \"%s\"; this host's addresses are unknown, not "
 		    "evaluated", domain, buf_cstr(&recs));
 	else if (cli_doctor_spf_hosts(d, domain))
-		cli_doctor_say(d, CLI_DOC_OK, NULL, "spf %s: \"%s\" passes "
-		    "for this host (%d DNS lookup%s)", domain,
-		    buf_cstr(&recs), lookups, lookups == 1 ? "" : "s");
+		cli_doctor_spf_pass(d, domain, buf_cstr(&recs), lookups);
 	buf_release(&recs);
 }
 

@@ -31,6 +31,14 @@ dmarc_lookup_query(struct dmarc_lookup *l, const char *domain)
 	l->q = dns_query(l->dns, name, DNS_TYPE_TXT, dmarc_lookup_cb, l);
 }
 
+/* RFC 7489 6.6.3: "v=DMARC1" then a separator, not "v=DMARC10". */
+static bool
+dmarc_is_record(struct str txt)
+{
+	return str_has_prefix_case(txt, "v=DMARC1") && (txt.len == 8 ||
+	    txt.p[8] == ';' || txt.p[8] == ' ' || txt.p[8] == '\t');
+}
+
 /* Exactly one v=DMARC1 record that parses. */
 static int
 dmarc_pick(const struct dns_answer *ans, struct dmarc_record *rec)
@@ -43,8 +51,8 @@ dmarc_pick(const struct dns_answer *ans, struct dmarc_record *rec)
 		buf_init(&txt, 4096);
 		if (dns_rr_txt((const unsigned char *)ans->data[k],
 		    (size_t)ans->len[k], &txt) == 0 &&
-		    str_has_prefix_case(str_make(buf_data(&txt),
-		    buf_len(&txt)), "v=DMARC1")) {
+		    dmarc_is_record(str_make(buf_data(&txt),
+		    buf_len(&txt)))) {
 			if (++found == 1 && dmarc_record_parse(str_make(
 			    buf_data(&txt), buf_len(&txt)), rec, &why) == -1)
 				found = 2;	/* unusable: no policy */

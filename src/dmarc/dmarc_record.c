@@ -34,42 +34,48 @@ dmarc_align_value(struct str v, bool *strict)
 	return 0;
 }
 
-/* One "tag=value" pair; unknown tags are ignored (RFC 7489 6.3). */
-static int
+/* What the tags said about p= and sp=: absent, valid or not. */
+struct dmarc_seen {
+	bool	p, p_bad, sp, sp_bad;
+};
+
+/*
+ * One "tag=value" pair. RFC 7489 6.3: unknown tags are ignored, and a
+ * bad value "discarded in favor of default values": a pct=abc no longer
+ * throws away the whole record, p=reject with it. Bad p= and sp= are
+ * noted for dmarc_record_parse().
+ */
+static void
 dmarc_tag(struct str tag, struct str v, struct dmarc_record *rec,
-    bool *has_p, bool *has_sp)
+    struct dmarc_seen *seen)
 {
 	uint64_t n;
 
 	if (str_caseeq_cstr(tag, "p")) {
-		*has_p = true;
-		return dmarc_policy_value(v, &rec->p);
-	}
-	if (str_caseeq_cstr(tag, "sp")) {
-		*has_sp = true;
-		return dmarc_policy_value(v, &rec->sp);
-	}
-	if (str_caseeq_cstr(tag, "pct")) {
-		if (str_to_u64(v, 100, &n) == -1)
-			return -1;
-		rec->pct = (unsigned)n;
-		return 0;
-	}
-	if (str_caseeq_cstr(tag, "adkim"))
-		return dmarc_align_value(v, &rec->adkim_strict);
-	if (str_caseeq_cstr(tag, "aspf"))
-		return dmarc_align_value(v, &rec->aspf_strict);
-	if (str_caseeq_cstr(tag, "rua"))
+		seen->p = true;
+		seen->p_bad = dmarc_policy_value(v, &rec->p) == -1;
+	} else if (str_caseeq_cstr(tag, "sp")) {
+		seen->sp = true;
+		seen->sp_bad = dmarc_policy_value(v, &rec->sp) == -1;
+	} else if (str_caseeq_cstr(tag, "pct")) {
+		if (str_to_u64(v, 100, &n) == 0)
+			rec->pct = (unsigned)n;
+	} else if (str_caseeq_cstr(tag, "adkim")) {
+		(void)dmarc_align_value(v, &rec->adkim_strict);
+	} else if (str_caseeq_cstr(tag, "aspf")) {
+		(void)dmarc_align_value(v, &rec->aspf_strict);
+	} else if (str_caseeq_cstr(tag, "rua")) {
 		str_copy(rec->rua, sizeof(rec->rua), str_sub(v, 0,
 		    sizeof(rec->rua) - 1));
-	return 0;
+	}
 }
 
 int
 dmarc_record_parse(struct str txt, struct dmarc_record *rec,
     const char **error_r)
 {
-	bool first = true, has_p = false, has_sp = false;
+	struct dmarc_seen seen = { 0 };
+	bool first = true;
 	struct str item, tag, v;
 	long semi, eq;
 
@@ -99,20 +105,25 @@ dmarc_record_parse(struct str txt, struct dmarc_record *rec,
 			first = false;
 			continue;
 		}
-		if (dmarc_tag(tag, v, rec, &has_p, &has_sp) == -1) {
-			*error_r = "invalid tag value";
-			return -1;
-		}
+		dmarc_tag(tag, v, rec, &seen);
 	}
 	if (first) {
 		*error_r = "empty record";
 		return -1;
 	}
-	/* RFC 7489 6.6.3: no valid p= makes the record unusable, unless
-	 * rua= is there, then p=none is assumed; we assume none always. */
-	if (!has_p)
-		rec->p = DMARC_POLICY_NONE;
-	if (!has_sp)
+	/*
+	 * RFC 7489 6.6.3 step 6: no valid p=, or a bad sp=, makes the record
+	 * unusable, unless rua= is there: then it is read as p=none.
+	 */
+	if (!seen.p || seen.p_bad || seen.sp_bad) {
+		if (rec->rua[0] == '\0') {
+			*error_r = "no valid p= (and no rua=)";
+			return -1;
+		}
+		rec->p = rec->sp = DMARC_POLICY_NONE;
+		return 0;
+	}
+	if (!seen.sp)
 		rec->sp = rec->p;
 	return 0;
 }

@@ -319,6 +319,21 @@ def test_doctor_and_dns_with_a_smarthost(host, zones):
     assert spf.startswith("WARN") and "smarthost smtp.provider.test" in spf, spf
 
 
+def test_doctor_spf_for_addresses_known_only_from_dns(host, zones):
+    """Without --ip, a public [listen] address or interface, the doctor
+    takes this host's addresses from its own A records, which "mx"
+    authorizes by construction: the SPF pass proves little, and says so."""
+    host.start()
+    z = zones(good_zone(host))
+    host.extra["dns.resolver"] = z.resolver
+    host.write_config()
+    rep = Report(host.cli("doctor", DOMAIN, check=False))
+    if "[listen]" in rep.out or "interface" in rep.line(f"a {HOST}")[0]:
+        pytest.skip("this machine has a public address of its own")
+    [spf] = rep.line(f"spf {DOMAIN}")
+    assert spf.startswith("WARN") and "addresses DNS gives" in spf, spf
+
+
 def test_doctor_dkim_record_that_forbids_sha256(host, zones):
     """h=sha1 on the right key: facteur signs with sha256 only, so every
     receiver fails the signature (RFC 6376 3.6.1); the doctor said OK."""
