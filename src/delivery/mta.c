@@ -485,6 +485,7 @@ mta_dest_get(struct mta *mta, const char *domain)
 	d = xcalloc(1, sizeof(*d));
 	d->mta = mta;
 	cstr_copy(d->domain, sizeof(d->domain), domain);
+	d->relay = strcmp(domain, MTA_RELAY_DEST) == 0;
 	d->jobs_tail = &d->jobs;
 	d->window = (unsigned)MIN(cfg->delivery_initial_per_domain,
 	    cfg->delivery_max_per_domain);
@@ -536,8 +537,8 @@ mta_dest_run(struct mta_dest *dest)
 	    now - dest->route_time > MTA_ROUTE_TTL)
 		dest->route_state = MTA_ROUTE_NONE;
 	/* The smarthost went in a reload: not its cached addresses either. */
-	if (dest->route_state == MTA_ROUTE_READY && !mta_is_relay(mta) &&
-	    strcmp(dest->domain, MTA_RELAY_DEST) == 0)
+	if (dest->relay && dest->route_state == MTA_ROUTE_READY &&
+	    !mta_is_relay(mta))
 		dest->route_state = MTA_ROUTE_NONE;
 	switch (dest->route_state) {
 	case MTA_ROUTE_NONE:

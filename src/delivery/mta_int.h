@@ -77,6 +77,7 @@ struct mta_dest {
 	struct mta_dest		*next;
 	struct mta		*mta;
 	char			 domain[256];
+	bool			 relay;		/* MTA_RELAY_DEST */
 	struct mta_job		*jobs, **jobs_tail;
 	size_t			 njobs;
 	unsigned		 sessions;

@@ -226,7 +226,7 @@ mta_route_start(struct mta_dest *d)
 	const struct config *cfg = server_config(d->mta->srv);
 
 	d->route_state = MTA_ROUTE_RESOLVING;
-	if (strcmp(d->domain, MTA_RELAY_DEST) == 0 && !mta_is_relay(d->mta)) {
+	if (d->relay && !mta_is_relay(d->mta)) {
 		/*
 		 * Queued for the smarthost, which a reload removed: not a
 		 * domain to look up (its NXDOMAIN bounced them). Deferred,

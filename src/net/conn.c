@@ -84,11 +84,10 @@ static void
 conn_setup_bev(struct conn *c)
 {
 	struct timeval tv = { c->timeout, 0 };
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
 
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
 	    c);
-	struct bufferevent *under = bufferevent_get_underlying(c->bev);
-
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
 	if (c->want_drain || c->write_blocked)
 		bufferevent_setwatermark(c->bev, EV_WRITE, CONN_WRITE_LOW, 0);

@@ -432,11 +432,6 @@ smtp_check_hash_start(struct smtp_check *chk, bool sign)
 }
 
 /*
- * RFC 8601 5: a field claiming our authserv-id that came with the message
- * is forged. It is renamed in place (same length), so the user's filters
- * never trust it, and the message is otherwise untouched.
- */
-/*
  * RFC 8601 2.2: the authserv-id, after any folding whitespace and
  * comments (a forger starts the value with a fold or a "(x)" so that a
  * plain trim finds nothing to compare).
@@ -466,6 +461,11 @@ smtp_check_authserv_id(struct str v)
 	return str_make(v.p + start, i - start);
 }
 
+/*
+ * RFC 8601 5: a field claiming our authserv-id that came with the message
+ * is forged. It is renamed in place (same length), so the user's filters
+ * never trust it, and the message is otherwise untouched.
+ */
 static void
 smtp_check_rename_forged(struct smtp_check *chk)
 {
