@@ -7,7 +7,9 @@
  * same. A record appended at the end of the run (as queue_file.c does,
  * once it has cut what followed) must be found next, with its text
  * intact; with what followed left after it (a writer that did not
- * cut), the scan still reaches it.
+ * cut), the scan still reaches it. A keyed scan (a pack's records name
+ * their entry) covers the same run, and what it finds starts with the
+ * key and is one of the run's records.
  */
 #include "core/common.h"
 
@@ -32,6 +34,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	queue_tail_scan(p, t.end, &again);
 	if (memcmp(&t, &again, sizeof(t)) != 0)
+		abort();
+	queue_tail_scan_key(p, size, "facteur-queue 1\n", 16, &again);
+	if (again.end != t.end || again.seq != t.seq || (again.found &&
+	    (again.textlen < 16 || again.text + again.textlen > t.end ||
+	    memcmp(p + again.text, "facteur-queue 1\n", 16) != 0)) ||
+	    (again.found && !t.found))
 		abort();
 
 	buf_init(&b, BUF_NOCAP);

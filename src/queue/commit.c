@@ -29,6 +29,7 @@ struct commit_job {
 	struct durable_file	*files;		/* mailboxes, then queue */
 	size_t			 nfiles;
 	int			 error;
+	bool			 packed;	/* queue entry: in a pack */
 	commit_done_fn		 done;		/* NULL once forgotten */
 	void			*arg;
 };
@@ -45,6 +46,7 @@ struct commit {
 	struct event		*ev;
 	char			*data_dir;
 	char			*hostname;
+	bool			 packing;	/* queue/ takes hard links */
 	struct commit_stats	 stats;		/* under lock */
 	void			(*queue_hook)(void *, struct queue_env *);
 	void			*queue_hook_arg;
@@ -104,12 +106,139 @@ commit_write_job(struct commit *c, struct commit_job *job)
 		    m->mailboxes[i], m->headers, m->headers_len,
 		    m->spool) == -1)
 			job->error = errno ? errno : EIO;
-	if (m->queue && !job->error && queue_file_create(c->data_dir,
-	    m->queue, m->headers, m->headers_len, m->spool,
-	    &job->files[m->nmailboxes]) == -1)
+	/* Small entries wait for the rest of the batch: commit_pack(). */
+	job->packed = m->queue && c->packing && m->headers_len +
+	    spool_size(m->spool) <= QUEUE_PACK_MSG_MAX;
+	if (m->queue && !job->error && !job->packed &&
+	    queue_file_create(c->data_dir, m->queue, m->headers,
+	    m->headers_len, m->spool, &job->files[m->nmailboxes]) == -1)
 		job->error = errno ? errno : EIO;
 	if (job->error)
 		commit_abort_job(job);
+}
+
+/* The queue entries of one pack, and the jobs whose they are. */
+struct commit_pack {
+	struct commit_pack	*next;
+	struct durable_file	 file;
+	struct commit_job	*jobs[QUEUE_PACK_MAX];
+	size_t			 njobs;
+};
+
+static void
+commit_pack_fail(struct commit_pack *p, int error)
+{
+	size_t i;
+
+	for (i = 0; i < p->njobs; i++) {
+		p->jobs[i]->error = error ? error : EIO;
+		commit_abort_job(p->jobs[i]);
+	}
+	durable_abort(&p->file);
+}
+
+/*
+ * Writes p's entries into one file, and makes the queue entry of each job
+ * a link to it; one entry alone is written as usual. 0 when written
+ * (the jobs may still fail), -1 when p has no file to sync.
+ */
+static int
+commit_pack_write(struct commit *c, struct commit_pack *p)
+{
+	struct queue_pack_item items[QUEUE_PACK_MAX];
+	char final[PATH_MAX];
+	struct commit_msg *m;
+	size_t i;
+
+	durable_init(&p->file);
+	for (i = 0; i < p->njobs; i++) {
+		m = &p->jobs[i]->msg;
+		items[i] = (struct queue_pack_item){ m->queue, m->headers,
+		    m->headers_len, m->spool };
+	}
+	if (p->njobs == 1) {
+		m = &p->jobs[0]->msg;
+		if (queue_file_create(c->data_dir, m->queue, m->headers,
+		    m->headers_len, m->spool, &p->jobs[0]->files[m->nmailboxes])
+		    == -1)
+			commit_pack_fail(p, errno);
+		return -1;
+	}
+	if (queue_file_create_pack(c->data_dir, items, p->njobs,
+	    &p->file) == -1) {
+		commit_pack_fail(p, errno);
+		return -1;
+	}
+	for (i = 0; i < p->njobs; i++) {
+		m = &p->jobs[i]->msg;
+		if (queue_file_path(c->data_dir, m->queue->qid, "msg", final,
+		    sizeof(final)) == -1) {
+			commit_pack_fail(p, errno);
+			return -1;
+		}
+		durable_link_to(&p->jobs[i]->files[m->nmailboxes], &p->file,
+		    final);
+	}
+	return 0;
+}
+
+/*
+ * Step 1 for the queue entries left by commit_write_job(): the packs, up
+ * to QUEUE_PACK_MAX entries each. Returns those that have a file.
+ */
+static struct commit_pack *
+commit_pack(struct commit *c, struct commit_job *batch)
+{
+	struct commit_pack *list = NULL, *p = NULL;
+	struct commit_job *job;
+
+	for (job = batch; ; job = job->next) {
+		if (p && (job == NULL || p->njobs == QUEUE_PACK_MAX)) {
+			if (commit_pack_write(c, p) == 0) {
+				p->next = list;
+				list = p;
+			} else {
+				free(p);
+			}
+			p = NULL;
+		}
+		if (job == NULL)
+			break;
+		if (!job->packed || job->error)
+			continue;
+		if (p == NULL)
+			p = xcalloc(1, sizeof(*p));
+		p->jobs[p->njobs++] = job;
+	}
+	return list;
+}
+
+/* Step 2 for the packs, before any of their entries gets its name. */
+static void
+commit_pack_sync(struct commit_pack *list, unsigned long *fsyncs)
+{
+	struct commit_pack *p;
+
+	for (p = list; p; p = p->next)
+		durable_start(&p->file);
+	for (p = list; p; p = p->next) {
+		(*fsyncs)++;
+		if (durable_sync(&p->file) == -1)
+			commit_pack_fail(p, errno);
+	}
+}
+
+/* Once every entry is linked: the temporary name of each pack goes. */
+static void
+commit_pack_free(struct commit_pack *list)
+{
+	struct commit_pack *next;
+
+	for (; list; list = next) {
+		next = list->next;
+		durable_abort(&list->file);
+		free(list);
+	}
 }
 
 /* Steps 2 and 3: data durable, then visible, in order. */
@@ -119,6 +248,8 @@ commit_sync_and_link(struct commit_job *job, unsigned long *fsyncs)
 	size_t i;
 
 	for (i = 0; i < job->nfiles && !job->error; i++) {
+		if (job->files[i].link_only)
+			continue;	/* synced with its pack */
 		(*fsyncs)++;
 		if (durable_sync(&job->files[i]) == -1)
 			job->error = errno;
@@ -164,11 +295,13 @@ static void
 commit_run_batch(struct commit *c, struct commit_job *batch)
 {
 	struct commit_job *job;
+	struct commit_pack *packs;
 	unsigned long fsyncs = 0, n = 0;
 	size_t i;
 
 	for (job = batch; job; job = job->next, n++)
 		commit_write_job(c, job);
+	packs = commit_pack(c, batch);
 	/*
 	 * Every file's data on its way to the device before the first
 	 * fdatasync, so that the syncs that follow wait for transfers
@@ -178,9 +311,11 @@ commit_run_batch(struct commit *c, struct commit_job *batch)
 	for (job = batch; job; job = job->next)
 		for (i = 0; i < job->nfiles && !job->error; i++)
 			durable_start(&job->files[i]);
+	commit_pack_sync(packs, &fsyncs);
 	for (job = batch; job; job = job->next)
 		if (!job->error)
 			commit_sync_and_link(job, &fsyncs);
+	commit_pack_free(packs);
 	commit_sync_dirs(batch, &fsyncs);
 	pthread_mutex_lock(&c->lock);
 	c->stats.batches++;
@@ -268,6 +403,7 @@ commit_new(struct event_base *base, const char *data_dir,
 	c->pending_tail = &c->pending;
 	c->data_dir = xstrdup(data_dir);
 	c->hostname = xstrdup(hostname);
+	c->packing = queue_file_can_link(data_dir);
 	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->efd == -1)
 		fatal("eventfd: %s", strerror(errno));

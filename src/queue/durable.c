@@ -15,6 +15,18 @@ durable_init(struct durable_file *f)
 {
 	f->fd = -1;
 	f->tmp[0] = f->final[0] = f->dir[0] = '\0';
+	f->link_only = false;
+}
+
+void
+durable_link_to(struct durable_file *f, const struct durable_file *to,
+    const char *final)
+{
+	durable_init(f);
+	f->link_only = true;
+	memcpy(f->tmp, to->tmp, sizeof(f->tmp));
+	memcpy(f->dir, to->dir, sizeof(f->dir));
+	snprintf(f->final, sizeof(f->final), "%s", final);
 }
 
 void
@@ -29,12 +41,18 @@ durable_start(struct durable_file *f)
 int
 durable_sync(struct durable_file *f)
 {
-	return fdatasync(f->fd);
+	return f->link_only ? 0 : fdatasync(f->fd);
 }
 
 int
 durable_link(struct durable_file *f)
 {
+	if (f->link_only) {
+		if (link(f->tmp, f->final) == -1)
+			return -1;
+		f->tmp[0] = '\0';
+		return 0;
+	}
 	if (rename(f->tmp, f->final) == -1)
 		return -1;
 	f->tmp[0] = '\0';
@@ -49,7 +67,7 @@ durable_abort(struct durable_file *f)
 	if (f->fd != -1)
 		close(f->fd);
 	f->fd = -1;
-	if (f->tmp[0])
+	if (f->tmp[0] && !f->link_only)
 		unlink(f->tmp);
 	f->tmp[0] = '\0';
 }

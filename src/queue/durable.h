@@ -9,6 +9,7 @@
 #define FACTEUR_DURABLE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct durable_file {
@@ -16,9 +17,17 @@ struct durable_file {
 	char	 tmp[PATH_MAX];	/* where it is written */
 	char	 final[PATH_MAX];	/* where it goes ("" until known) */
 	char	 dir[PATH_MAX];	/* final's directory, fsynced after */
+	bool	 link_only;	/* tmp is another's: link it, no more */
 };
 
 void durable_init(struct durable_file *f);
+/*
+ * Makes f a second name for a file that another durable_file writes and
+ * syncs (a pack): durable_sync() has nothing to do, durable_link() makes
+ * a hard link, durable_abort() leaves the file to its owner.
+ */
+void durable_link_to(struct durable_file *f, const struct durable_file *to,
+    const char *final);
 /*
  * Starts writing the file's data to the device without waiting (a hint,
  * errors ignored: durable_sync() is what makes it durable).

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,7 +26,12 @@
  *   format 2: "facteur-msg 2 " envlen(10) " " msglen(20) "\n", the
  *             message, then the later envelopes (queue_tail.h).
  * Files queued before the header existed start with the message: they
- * have a .env. New entries are written in format 2.
+ * have a .env. New entries are written in format 2, or 3:
+ *   format 3, a pack (queue_file.h): "facteur-msg 3 " count(10) " "
+ *             tailstart(20) "\n", then count index lines, qid(16) " "
+ *             offset(20) "\n"; at each offset a format 2 entry without
+ *             records (header line, envelope, message); from tailstart,
+ *             the records of all of them, each naming its entry.
  */
 #define QUEUE_MSG_MAGIC "facteur-msg "
 #define QUEUE_MSG_MAGIC_LEN (sizeof(QUEUE_MSG_MAGIC) - 1)
@@ -33,6 +39,9 @@
 #define QUEUE_MSG_LEN_DIGITS 20
 #define QUEUE_MSG_HEAD1_LEN (QUEUE_MSG_MAGIC_LEN + 2 + QUEUE_MSG_DIGITS + 1)
 #define QUEUE_MSG_HEAD2_LEN (QUEUE_MSG_HEAD1_LEN + QUEUE_MSG_LEN_DIGITS + 1)
+#define QUEUE_PACK_LINE_LEN (ID_LEN + 1 + QUEUE_MSG_LEN_DIGITS + 1)
+/* What a record's text starts with: its envelope's first lines. */
+#define QUEUE_ENV_KEY_FMT "facteur-queue 1\nqid %s\n"
 
 /* What the header line of a .msg says. */
 struct queue_head {
@@ -40,6 +49,8 @@ struct queue_head {
 	size_t		 envlen;	/* the envelope as queued */
 	off_t		 start;		/* the message's first byte */
 	off_t		 msglen;	/* its length (format 2) */
+	off_t		 tail_at;	/* where its records start */
+	bool		 pack;		/* format 3: they name their entry */
 };
 
 int
@@ -76,6 +87,26 @@ queue_open(struct durable_file *f, const char *data_dir, const char *qid,
 	return f->fd == -1 ? -1 : 0;
 }
 
+bool
+queue_file_can_link(const char *data_dir)
+{
+	char a[PATH_MAX], b[PATH_MAX + 8];
+	bool ok;
+	int fd;
+
+	snprintf(a, sizeof(a), "%s/queue/tmp/link-test.%ld", data_dir,
+	    (long)getpid());
+	snprintf(b, sizeof(b), "%s.2", a);
+	if ((fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return false;
+	close(fd);
+	ok = link(a, b) == 0;
+	unlink(b);
+	unlink(a);
+	return ok;
+}
+
 /* Copies the spool, which must hold size bytes (the header says so). */
 static int
 queue_copy_spool(int fd, struct spool *sp, size_t size)
@@ -94,62 +125,132 @@ queue_copy_spool(int fd, struct spool *sp, size_t size)
 	return n < 0 || off != size ? -1 : 0;
 }
 
+/* A format 2 entry without records: header line, envelope, message. */
+static int
+queue_write_entry(int fd, const struct buf *text, const char *headers,
+    size_t headers_len, struct spool *sp)
+{
+	char head[QUEUE_MSG_HEAD2_LEN + 1];
+	unsigned long long msglen = headers_len + spool_size(sp);
+
+	snprintf(head, sizeof(head), "%s2 %0*zu %0*llu\n", QUEUE_MSG_MAGIC,
+	    QUEUE_MSG_DIGITS, buf_len(text), QUEUE_MSG_LEN_DIGITS, msglen);
+	if (fs_write_all(fd, head, QUEUE_MSG_HEAD2_LEN) == -1 ||
+	    fs_write_all(fd, buf_data(text), buf_len(text)) == -1 ||
+	    fs_write_all(fd, headers, headers_len) == -1)
+		return -1;
+	return queue_copy_spool(fd, sp, msglen - headers_len);
+}
+
+/* Formats env into text: -1 with errno EFBIG when it cannot be. */
+static int
+queue_env_text(const struct queue_env *env, struct buf *text)
+{
+	buf_init(text, QUEUE_ENV_TEXT_MAX);
+	if (queue_env_format(env, text) == -1) {
+		errno = EFBIG;
+		return -1;
+	}
+	return 0;
+}
+
 int
 queue_file_create(const char *data_dir, const struct queue_env *env,
     const char *headers, size_t headers_len, struct spool *sp,
     struct durable_file *file)
 {
-	char head[QUEUE_MSG_HEAD2_LEN + 1];
-	unsigned long long msglen = headers_len + spool_size(sp);
 	struct buf text;
 	int r;
 
 	if (queue_open(file, data_dir, env->qid, "msg") == -1)
 		return -1;
-	buf_init(&text, QUEUE_ENV_TEXT_MAX);
-	if (queue_env_format(env, &text) == -1) {
-		buf_release(&text);
-		errno = EFBIG;
+	r = queue_env_text(env, &text) == -1 ? -1 : queue_write_entry(file->fd,
+	    &text, headers, headers_len, sp);
+	buf_release(&text);
+	return r;
+}
+
+/* The pack's header line and index, for entries of the lengths given. */
+static void
+queue_pack_index(const struct queue_pack_item *items, size_t n,
+    const struct buf *texts, struct buf *out)
+{
+	off_t off = QUEUE_MSG_HEAD2_LEN + (off_t)(n * QUEUE_PACK_LINE_LEN);
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = buf_addf(out, "%s %0*lld\n", items[i].env->qid,
+		    QUEUE_MSG_LEN_DIGITS, (long long)off);
+		off += QUEUE_MSG_HEAD2_LEN + (off_t)buf_len(&texts[i]) +
+		    (off_t)(items[i].headers_len + spool_size(items[i].spool));
+	}
+	r = buf_addf(out, "%s3 %0*zu %0*lld\n", QUEUE_MSG_MAGIC,
+	    QUEUE_MSG_DIGITS, n, QUEUE_MSG_LEN_DIGITS, (long long)off);
+	(void)r;
+}
+
+int
+queue_file_create_pack(const char *data_dir,
+    const struct queue_pack_item *items, size_t n, struct durable_file *file)
+{
+	struct buf *texts = xcalloc(n, sizeof(*texts));
+	struct buf index;
+	size_t i, ok = 0;
+	int r = 0;
+
+	if (n < 2 || n > QUEUE_PACK_MAX) {
+		free(texts);
+		errno = EINVAL;
 		return -1;
 	}
-	snprintf(head, sizeof(head), "%s2 %0*zu %0*llu\n", QUEUE_MSG_MAGIC,
-	    QUEUE_MSG_DIGITS, buf_len(&text), QUEUE_MSG_LEN_DIGITS, msglen);
-	r = fs_write_all(file->fd, head, QUEUE_MSG_HEAD2_LEN);
-	if (r == 0)
-		r = fs_write_all(file->fd, buf_data(&text), buf_len(&text));
-	buf_release(&text);
-	if (r == 0)
-		r = fs_write_all(file->fd, headers, headers_len);
-	if (r == 0)
-		r = queue_copy_spool(file->fd, sp, msglen - headers_len);
+	if (queue_open(file, data_dir, items[0].env->qid, "pack") == -1) {
+		free(texts);
+		return -1;
+	}
+	for (; ok < n && r == 0; ok++)
+		r = queue_env_text(items[ok].env, &texts[ok]);
+	buf_init(&index, QUEUE_MSG_HEAD2_LEN + QUEUE_PACK_MAX *
+	    QUEUE_PACK_LINE_LEN + 1);
+	if (r == 0) {
+		/* The header line goes first, though written last here. */
+		queue_pack_index(items, n, texts, &index);
+		r = fs_write_all(file->fd, buf_data(&index) + n *
+		    QUEUE_PACK_LINE_LEN, QUEUE_MSG_HEAD2_LEN) == -1 ||
+		    fs_write_all(file->fd, buf_data(&index), n *
+		    QUEUE_PACK_LINE_LEN) == -1 ? -1 : 0;
+	}
+	for (i = 0; i < n && r == 0; i++)
+		r = queue_write_entry(file->fd, &texts[i], items[i].headers,
+		    items[i].headers_len, items[i].spool);
+	for (i = 0; i < ok; i++)
+		buf_release(&texts[i]);
+	buf_release(&index);
+	free(texts);
 	return r;
 }
 
 /*
- * Reads the header line at the start of fd into h: 0, or -1 with errno
- * (EINVAL: a header that does not parse, or a format this version does
- * not know). A file without one is h->version 0.
+ * Parses a header line (the start of a file, or of an entry in a pack)
+ * into h: 0, or -1 with errno (EINVAL: a header that does not parse, or
+ * a format this version does not know). Bytes without one are
+ * h->version 0. Format 3 has format 2's layout: its count is in envlen,
+ * its tailstart in msglen.
  */
 static int
-queue_msg_head(int fd, struct queue_head *h)
+queue_head_line(const char *head, size_t n, struct queue_head *h)
 {
-	char head[QUEUE_MSG_HEAD2_LEN];
 	const char *p = head + QUEUE_MSG_MAGIC_LEN;
 	uint64_t envlen, msglen = 0;
 	bool ok;
-	ssize_t n;
 
 	memset(h, 0, sizeof(*h));
-	while ((n = pread(fd, head, sizeof(head), 0)) == -1 && errno == EINTR)
-		continue;
-	if (n < 0)
-		return -1;
-	if ((size_t)n < QUEUE_MSG_MAGIC_LEN ||
+	if (n < QUEUE_MSG_MAGIC_LEN ||
 	    memcmp(head, QUEUE_MSG_MAGIC, QUEUE_MSG_MAGIC_LEN) != 0)
 		return 0;
 	/* A later format is kept for the version that wrote it. */
-	if ((size_t)n < QUEUE_MSG_MAGIC_LEN + 2 || (p[0] != '1' &&
-	    p[0] != '2') || p[1] != ' ') {
+	if (n < QUEUE_MSG_MAGIC_LEN + 2 || p[0] < '1' || p[0] > '3' ||
+	    p[1] != ' ') {
 		errno = EINVAL;
 		return -1;
 	}
@@ -157,9 +258,9 @@ queue_msg_head(int fd, struct queue_head *h)
 	p += 2;
 	h->start = h->version == 1 ? QUEUE_MSG_HEAD1_LEN : QUEUE_MSG_HEAD2_LEN;
 	/* Bytes from disk: lengths are bounded, never trusted to fit. */
-	ok = (size_t)n >= (size_t)h->start && str_to_u64(str_make(p,
+	ok = n >= (size_t)h->start && str_to_u64(str_make(p,
 	    QUEUE_MSG_DIGITS), QUEUE_ENV_TEXT_MAX, &envlen) == 0;
-	if (ok && h->version == 2) {
+	if (ok && h->version >= 2) {
 		ok = p[QUEUE_MSG_DIGITS] == ' ' && str_to_u64(str_make(p +
 		    QUEUE_MSG_DIGITS + 1, QUEUE_MSG_LEN_DIGITS), INT64_MAX / 2,
 		    &msglen) == 0;
@@ -172,7 +273,108 @@ queue_msg_head(int fd, struct queue_head *h)
 	h->envlen = (size_t)envlen;
 	h->start += (off_t)envlen;
 	h->msglen = (off_t)msglen;
+	h->tail_at = h->start + h->msglen;
 	return 0;
+}
+
+/* pread of exactly len bytes at off: 0, or -1 (EINVAL when short). */
+static int
+queue_pread_exact(int fd, void *p, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while ((n = pread(fd, p, len, off)) == -1 && errno == EINTR)
+		continue;
+	if (n >= 0 && (size_t)n != len)
+		errno = EINVAL;
+	return n >= 0 && (size_t)n == len ? 0 : -1;
+}
+
+/*
+ * The offset of qid's entry in a pack's index (count lines at p), or -1:
+ * a name that its pack does not list is damage.
+ */
+static off_t
+queue_pack_find(const char *p, size_t count, const char *qid)
+{
+	uint64_t off;
+	size_t i;
+
+	for (i = 0; i < count; i++, p += QUEUE_PACK_LINE_LEN)
+		if (memcmp(p, qid, ID_LEN) == 0 && p[ID_LEN] == ' ' &&
+		    p[QUEUE_PACK_LINE_LEN - 1] == '\n' && str_to_u64(str_make(p +
+		    ID_LEN + 1, QUEUE_MSG_LEN_DIGITS), INT64_MAX / 2,
+		    &off) == 0)
+			return (off_t)off;
+	return -1;
+}
+
+/*
+ * What a reader takes from the start of a .msg in one pread: the header
+ * line, and for a pack its whole index and the first entries' headers.
+ */
+#define QUEUE_HEAD_READ \
+	(QUEUE_MSG_HEAD2_LEN * 2 + QUEUE_PACK_MAX * QUEUE_PACK_LINE_LEN + 1024)
+
+/* len bytes at off: from the first n of the file in p, else pread. */
+static int
+queue_head_bytes(int fd, const char *p, size_t n, char *dst, size_t len,
+    off_t off)
+{
+	if (off >= 0 && (size_t)off <= n && len <= n - (size_t)off) {
+		memcpy(dst, p + off, len);
+		return 0;
+	}
+	return queue_pread_exact(fd, dst, len, off);
+}
+
+/*
+ * h holds a pack's header line, p its first n bytes: finds qid's entry
+ * in the index and reads that entry's header line, so that h describes
+ * the entry (h->pack).
+ */
+static int
+queue_pack_head(int fd, const char *p, size_t n, const char *qid,
+    struct queue_head *h)
+{
+	char head[QUEUE_MSG_HEAD2_LEN];
+	size_t count = h->envlen;
+	off_t tail = h->msglen, at;
+
+	errno = EINVAL;
+	if (count < 2 || count > QUEUE_PACK_MAX || strlen(qid) != ID_LEN ||
+	    n < QUEUE_MSG_HEAD2_LEN + count * QUEUE_PACK_LINE_LEN ||
+	    (at = queue_pack_find(p + QUEUE_MSG_HEAD2_LEN, count, qid)) == -1 ||
+	    queue_head_bytes(fd, p, n, head, sizeof(head), at) == -1 ||
+	    queue_head_line(head, sizeof(head), h) == -1)
+		return -1;
+	if (h->version != 2 || at + h->tail_at > tail) {
+		errno = EINVAL;
+		return -1;
+	}
+	h->start += at;
+	h->tail_at = tail;
+	h->pack = true;
+	return 0;
+}
+
+/*
+ * Reads the header line at the start of fd, the entry qid's in a pack,
+ * into h: 0, or -1 with errno as queue_head_line().
+ */
+static int
+queue_msg_head(int fd, const char *qid, struct queue_head *h)
+{
+	char head[QUEUE_HEAD_READ];
+	ssize_t n;
+
+	memset(h, 0, sizeof(*h));
+	while ((n = pread(fd, head, sizeof(head), 0)) == -1 && errno == EINTR)
+		continue;
+	if (n < 0 || queue_head_line(head, (size_t)n, h) == -1)
+		return -1;
+	return h->version == 3 ? queue_pack_head(fd, head, (size_t)n, qid,
+	    h) : 0;
 }
 
 /*
@@ -191,11 +393,14 @@ queue_msg_open(const char *data_dir, const char *qid, int flags,
 		return -1;
 	if ((fd = open(path, flags | O_CLOEXEC)) == -1)
 		return -1;
-	if (queue_msg_head(fd, h) == -1 || fstat(fd, st) == -1)
+	if (queue_msg_head(fd, qid, h) == -1 || fstat(fd, st) == -1)
 		goto fail;
-	if (h->version != 2)
+	if (h->version != 2) {
 		h->msglen = st->st_size - h->start;
-	if (h->msglen < 0 || h->start + h->msglen > st->st_size) {
+		h->tail_at = st->st_size;
+	}
+	if (h->msglen < 0 || h->start + h->msglen > h->tail_at ||
+	    h->tail_at > st->st_size) {
 		errno = EINVAL;
 		goto fail;
 	}
@@ -229,17 +434,27 @@ queue_pread_buf(int fd, off_t off, size_t len, struct buf *out)
 	return 0;
 }
 
-/* The records after a format 2 message (h) into tail, and their run. */
+/*
+ * The records after a format 2 message (h) into tail, and their run; in
+ * a pack, t's text is the last one that names qid.
+ */
 static int
-queue_msg_tail(int fd, const struct queue_head *h, const struct stat *st,
-    struct buf *tail, struct queue_tail *t)
+queue_msg_tail(int fd, const char *qid, const struct queue_head *h,
+    const struct stat *st, struct buf *tail, struct queue_tail *t)
 {
-	off_t at = h->start + h->msglen;
+	char key[sizeof(QUEUE_ENV_KEY_FMT) + ID_LEN];
+	off_t at = h->tail_at;
+	int n;
 
 	if (queue_pread_buf(fd, at, (size_t)MIN(st->st_size - at,
 	    (off_t)QUEUE_TAIL_MAX), tail) == -1)
 		return -1;
-	queue_tail_scan(buf_data(tail), buf_len(tail), t);
+	if (!h->pack) {
+		queue_tail_scan(buf_data(tail), buf_len(tail), t);
+		return 0;
+	}
+	n = snprintf(key, sizeof(key), QUEUE_ENV_KEY_FMT, qid);
+	queue_tail_scan_key(buf_data(tail), buf_len(tail), key, (size_t)n, t);
 	return 0;
 }
 
@@ -303,10 +518,10 @@ queue_file_read_env(const char *data_dir, const char *qid, struct buf *out)
 		errno = ENOENT;		/* an old file: its .env is the entry */
 		r = -1;
 	} else if (h.version == 2) {
-		r = queue_msg_tail(fd, &h, &st, &tail, &t);
+		r = queue_msg_tail(fd, qid, &h, &st, &tail, &t);
 	}
 	/* The last update if there is one, else the envelope as queued. */
-	if (r == 0 && t.seq > 0)
+	if (r == 0 && t.found)
 		r = buf_add(out, buf_data(&tail) + t.text, t.textlen) == -1 ?
 		    (errno = EFBIG, -1) : 0;
 	else if (r == 0)
@@ -366,6 +581,16 @@ queue_tail_put(int fd, off_t at, off_t size, const struct buf *rec)
 	return r;
 }
 
+/* Takes fd's lock and reads its size again, as the holder left it. */
+static int
+queue_lock(int fd, struct stat *st)
+{
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			return -1;
+	return fstat(fd, st);
+}
+
 int
 queue_file_append_env(const char *data_dir, const char *qid,
     const char *text, size_t len)
@@ -382,13 +607,21 @@ queue_file_append_env(const char *data_dir, const char *qid,
 	buf_init(&tail, QUEUE_TAIL_MAX);
 	if (h.version != 2)
 		goto done;		/* an older format: a .env it is */
-	if (queue_msg_tail(fd, &h, &st, &tail, &t) == -1) {
+	/*
+	 * A pack's entries share its records: one writer at a time, among
+	 * threads and processes. The lock goes with the descriptor.
+	 */
+	if (h.pack && queue_lock(fd, &st) == -1) {
+		r = -1;
+		goto done;
+	}
+	if (queue_msg_tail(fd, qid, &h, &st, &tail, &t) == -1) {
 		r = -1;
 		goto done;
 	}
 	if (t.end + QUEUE_TAIL_HEAD_LEN + len > QUEUE_TAIL_MAX)
 		goto done;		/* full: a .env takes over */
-	at = h.start + h.msglen + (off_t)t.end;
+	at = h.tail_at + (off_t)t.end;
 	buf_reset(&tail);
 	if (queue_tail_record(&tail, t.seq + 1, text, len) == -1) {
 		errno = EFBIG;
@@ -437,16 +670,16 @@ queue_has(const char *dir, const char *name, size_t stemlen,
 	return fs_may_exist(path);
 }
 
-/* A .msg that is an entry by itself: it has the header. */
+/* A .msg that is an entry by itself (qid's): it has the header. */
 static bool
-queue_msg_has_head(const char *path)
+queue_msg_has_head(const char *path, const char *qid)
 {
 	struct queue_head h;
 	int fd, r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return true;	/* cannot tell: keep it */
-	r = queue_msg_head(fd, &h);
+	r = queue_msg_head(fd, qid, &h);
 	close(fd);
 	return r == -1 || h.version != 0;	/* damaged: quarantined later */
 }
@@ -455,6 +688,7 @@ static bool
 queue_is_orphan(const char *dir, const char *name, const char *path)
 {
 	size_t len = strlen(name);
+	char qid[ID_LEN + 1] = "";
 
 	/* An envelope rewrite a crash interrupted (fs_write_atomic). */
 	if (strstr(name, ".env.tmp.") != NULL)
@@ -469,10 +703,12 @@ queue_is_orphan(const char *dir, const char *name, const char *path)
 	 * between the two left a headerless .msg alone. An unreadable
 	 * envelope kept aside (.env.bad) keeps its message.
 	 */
+	if (len - 4 == ID_LEN)
+		memcpy(qid, name, ID_LEN);	/* the rest is zeros */
 	if (strcmp(name + len - 4, ".msg") == 0)
 		return !queue_has(dir, name, len - 4, ".env") &&
 		    !queue_has(dir, name, len - 4, ".env.bad") &&
-		    !queue_msg_has_head(path);
+		    !queue_msg_has_head(path, qid);
 	return false;
 }
 

@@ -16,6 +16,14 @@
  * deliveries: queue_file_create() writes tmp/<qid>.msg as a durable file
  * whose final name is in data_dir/queue/. One file, one rename: an entry
  * appears whole or not at all.
+ *
+ * A pack holds the small entries of one commit batch in one file
+ * (format 3), hard-linked as the <qid>.msg of each: the entry is its
+ * name, found in the pack's index, with records that name it. Removing
+ * an entry unlinks its name as for any other; the file, its blocks and
+ * its inode go with the last one. On ext4 that turns most of a removal's
+ * cost (freeing the inode and its blocks, and a discard) into one per
+ * pack (docs/performance.md, "Outbound").
  */
 #ifndef FACTEUR_QUEUE_FILE_H
 #define FACTEUR_QUEUE_FILE_H
@@ -28,10 +36,38 @@
 
 struct spool;
 
+/*
+ * A pack lists at most this many entries, of messages of at most
+ * QUEUE_PACK_MSG_MAX octets: an entry deferred for days keeps the whole
+ * file, at most 4 MB, alive until it goes.
+ */
+#define QUEUE_PACK_MAX		64
+#define QUEUE_PACK_MSG_MAX	(64 * 1024)
+
+struct queue_pack_item {
+	const struct queue_env	*env;
+	const char		*headers;
+	size_t			 headers_len;
+	struct spool		*spool;
+};
+
 /* Writes the entry (headers, then the spool) to file. 0 or -1 + errno. */
 int queue_file_create(const char *data_dir, const struct queue_env *env,
     const char *headers, size_t headers_len, struct spool *sp,
     struct durable_file *file);
+/*
+ * Writes the n entries (2 to QUEUE_PACK_MAX) as one pack, tmp/<first
+ * qid>.pack; each entry's name is then a link to it (durable.h). 0 or -1
+ * with errno.
+ */
+int queue_file_create_pack(const char *data_dir,
+    const struct queue_pack_item *items, size_t n,
+    struct durable_file *file);
+/*
+ * True when queue/ takes hard links (not every file system does): packs
+ * are written only then.
+ */
+bool queue_file_can_link(const char *data_dir);
 /*
  * Opens <qid>.msg for reading its message with pread(): it starts at
  * *start and is *size bytes long (what follows is not the message).

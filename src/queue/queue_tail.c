@@ -54,18 +54,30 @@ queue_tail_check(const char *p, size_t len, uint32_t seq)
 }
 
 void
-queue_tail_scan(const char *p, size_t len, struct queue_tail *t)
+queue_tail_scan_key(const char *p, size_t len, const char *key,
+    size_t keylen, struct queue_tail *t)
 {
 	size_t n;
 
 	memset(t, 0, sizeof(*t));
 	while (t->seq < UINT32_MAX &&
 	    (n = queue_tail_check(p + t->end, len - t->end, t->seq + 1)) > 0) {
-		t->text = t->end + QUEUE_TAIL_HEAD_LEN;
-		t->textlen = n - QUEUE_TAIL_HEAD_LEN;
+		if (key == NULL || (n - QUEUE_TAIL_HEAD_LEN >= keylen &&
+		    memcmp(p + t->end + QUEUE_TAIL_HEAD_LEN, key, keylen) ==
+		    0)) {
+			t->text = t->end + QUEUE_TAIL_HEAD_LEN;
+			t->textlen = n - QUEUE_TAIL_HEAD_LEN;
+			t->found = true;
+		}
 		t->end += n;
 		t->seq++;
 	}
+}
+
+void
+queue_tail_scan(const char *p, size_t len, struct queue_tail *t)
+{
+	queue_tail_scan_key(p, len, NULL, 0, t);
 }
 
 int

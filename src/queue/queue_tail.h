@@ -20,6 +20,7 @@
 #ifndef FACTEUR_QUEUE_TAIL_H
 #define FACTEUR_QUEUE_TAIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,11 +38,18 @@ struct queue_tail {
 	size_t		 end;		/* length of the run that checks */
 	size_t		 text;		/* offset of its last record's text */
 	size_t		 textlen;
-	uint32_t	 seq;		/* that record's number; 0: none */
+	uint32_t	 seq;		/* the run's last number; 0: none */
+	bool		 found;		/* text/textlen hold a record */
 };
 
 /* Finds the valid run at the start of p (the bytes after the message). */
 void queue_tail_scan(const char *p, size_t len, struct queue_tail *t);
+/*
+ * The same, where text/textlen are the last record of the run whose text
+ * starts with key: the records of a pack (queue_file.h) name their entry.
+ */
+void queue_tail_scan_key(const char *p, size_t len, const char *key,
+    size_t keylen, struct queue_tail *t);
 /* Appends record seq holding text to out. 0, or -1 when out is full. */
 int queue_tail_record(struct buf *out, uint32_t seq, const char *text,
     size_t len);

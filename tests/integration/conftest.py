@@ -272,27 +272,42 @@ class Facteur:
 
     def queue_entry_records(self, qid):
         """(envelope text, message bytes, number of later envelopes
-        appended to the .msg) of a queue entry."""
+        appended to the .msg) of a queue entry. A pack (format 3) is read
+        at the entry its index gives, and its records are those that
+        name the entry."""
         import zlib
         q = self.data_dir / "queue"
         data = (q / f"{qid}.msg").read_bytes()
         head, rest = data.split(b"\n", 1)
         magic, version, length, msglen = head.split(b" ")
+        assert (magic, len(length), len(msglen)) == (b"facteur-msg", 10, 20), head
+        key, tail = None, None
+        if version == b"3":
+            index = rest[:int(length) * 38].split(b"\n")[:-1]
+            [at] = [int(line[17:]) for line in index if line[:16] == qid.encode()]
+            tail = data[int(msglen):]
+            key = f"facteur-queue 1\nqid {qid}\n"
+            head, rest = data[at:].split(b"\n", 1)
+            magic, version, length, msglen = head.split(b" ")
         assert (magic, version, len(length), len(msglen)) == \
             (b"facteur-msg", b"2", 10, 20), head
         env = rest[:int(length)].decode()
         msg = rest[int(length):int(length) + int(msglen)]
-        tail, seq = rest[int(length) + int(msglen):], 0
+        if tail is None:
+            tail = rest[int(length) + int(msglen):]
+        seq, mine = 0, 0
         while m := re.fullmatch(rb"facteur-env (\d{10}) (\d{10}) ([0-9a-f]{8})\n", tail[:43]):
             n, size, crc = int(m[1]), int(m[2]), int(m[3], 16)
             text = tail[43:43 + size]
             if n != seq + 1 or len(text) != size or \
                     zlib.crc32(text, zlib.crc32(tail[:34])) != crc:
                 break
-            env, seq, tail = text.decode(), n, tail[43 + size:]
+            seq, tail = n, tail[43 + size:]
+            if key is None or text.decode().startswith(key):
+                env, mine = text.decode(), mine + 1
         if (q / f"{qid}.env").exists():
             env = (q / f"{qid}.env").read_text()
-        return env, msg, seq
+        return env, msg, mine
 
     def sanitizer_errors(self):
         text = self.log()
