@@ -16,6 +16,9 @@
 #include "core/buf.h"
 #include "queue/queue_tail.h"
 
+/* A pack's records name their entry: the key of one (queue_env.h). */
+#define KEY "facteur-queue 1\nqid 0123456789abcdef\n"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -35,10 +38,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	queue_tail_scan(p, t.end, &again);
 	if (memcmp(&t, &again, sizeof(t)) != 0)
 		abort();
-	queue_tail_scan_key(p, size, "facteur-queue 1\n", 16, &again);
+	queue_tail_scan_key(p, size, KEY, sizeof(KEY) - 1, &again);
 	if (again.end != t.end || again.seq != t.seq || (again.found &&
-	    (again.textlen < 16 || again.text + again.textlen > t.end ||
-	    memcmp(p + again.text, "facteur-queue 1\n", 16) != 0)) ||
+	    (again.textlen < sizeof(KEY) - 1 || again.text + again.textlen >
+	    t.end || memcmp(p + again.text, KEY, sizeof(KEY) - 1) != 0)) ||
 	    (again.found && !t.found))
 		abort();
 

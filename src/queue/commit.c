@@ -137,10 +137,24 @@ commit_pack_fail(struct commit_pack *p, int error)
 	durable_abort(&p->file);
 }
 
+/* Writes job's queue entry as a file of its own, as unpacked ones are. */
+static void
+commit_write_alone(struct commit *c, struct commit_job *job)
+{
+	struct commit_msg *m = &job->msg;
+
+	if (queue_file_create(c->data_dir, m->queue, m->headers,
+	    m->headers_len, m->spool, &job->files[m->nmailboxes]) == -1) {
+		job->error = errno ? errno : EIO;
+		commit_abort_job(job);
+	}
+}
+
 /*
  * Writes p's entries into one file, and makes the queue entry of each job
- * a link to it; one entry alone is written as usual. 0 when written
- * (the jobs may still fail), -1 when p has no file to sync.
+ * a link to it: 0 when there is a pack to sync. One entry alone, or a
+ * pack that could not be written (one message whose spool cannot be
+ * read must not fail the others), gives each entry its own file.
  */
 static int
 commit_pack_write(struct commit *c, struct commit_pack *p)
@@ -155,27 +169,21 @@ commit_pack_write(struct commit *c, struct commit_pack *p)
 		m = &p->jobs[i]->msg;
 		items[i] = (struct queue_pack_item){ m->queue, m->headers,
 		    m->headers_len, m->spool };
+		if (queue_file_path(c->data_dir, m->queue->qid, "msg", final,
+		    sizeof(final)) == -1)
+			break;
 	}
-	if (p->njobs == 1) {
-		m = &p->jobs[0]->msg;
-		if (queue_file_create(c->data_dir, m->queue, m->headers,
-		    m->headers_len, m->spool, &p->jobs[0]->files[m->nmailboxes])
-		    == -1)
-			commit_pack_fail(p, errno);
-		return -1;
-	}
-	if (queue_file_create_pack(c->data_dir, items, p->njobs,
-	    &p->file) == -1) {
-		commit_pack_fail(p, errno);
+	if (i < p->njobs || p->njobs == 1 || queue_file_create_pack(
+	    c->data_dir, items, p->njobs, &p->file) == -1) {
+		durable_abort(&p->file);
+		for (i = 0; i < p->njobs; i++)
+			commit_write_alone(c, p->jobs[i]);
 		return -1;
 	}
 	for (i = 0; i < p->njobs; i++) {
 		m = &p->jobs[i]->msg;
-		if (queue_file_path(c->data_dir, m->queue->qid, "msg", final,
-		    sizeof(final)) == -1) {
-			commit_pack_fail(p, errno);
-			return -1;
-		}
+		(void)queue_file_path(c->data_dir, m->queue->qid, "msg", final,
+		    sizeof(final));		/* checked above */
 		durable_link_to(&p->jobs[i]->files[m->nmailboxes], &p->file,
 		    final);
 	}

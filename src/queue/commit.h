@@ -7,10 +7,12 @@
  * hands a finished message to commit_submit() and stops reading from its
  * client; one I/O thread takes every message submitted so far as a batch:
  *   1. writes each file (Maildir tmp/, the queue entry's .msg) for
- *      every message of the batch;
+ *      every message of the batch, the small queue entries together in
+ *      packs (queue_file.h);
  *   2. fdatasyncs them all (the file system commits its journal once for
  *      the lot);
- *   3. renames each into place (Maildir new/);
+ *   3. renames each into place (Maildir new/, queue/), or links its pack
+ *      under the queue entry's name;
  *   4. fsyncs each directory touched, once per batch;
  * and then reports every message of the batch back to the event loop,
  * where the sessions send their 250s (or a 451/452 if a step failed: then

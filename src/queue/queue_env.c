@@ -59,7 +59,7 @@ queue_env_format(const struct queue_env *env, struct buf *out)
 	size_t i;
 	int r;
 
-	r = buf_addf(out, "facteur-queue 1\nqid %s\ncreated %lld\nfrom%s%s\n"
+	r = buf_addf(out, QUEUE_ENV_KEY_FMT "created %lld\nfrom%s%s\n"
 	    "auth %s\nflags", env->qid, (long long)env->created,
 	    env->from[0] ? " " : "", env->from, env->auth[0] ? env->auth :
 	    "-");

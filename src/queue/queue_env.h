@@ -36,6 +36,12 @@
 #include "smtp/smtp_addr.h"
 
 #define QUEUE_ERROR_MAX 512
+/*
+ * How every formatted envelope begins, with its qid: records in a pack
+ * name their entry by it (queue_file.h).
+ */
+#define QUEUE_ENV_KEY_FMT "facteur-queue 1\nqid %s\n"
+#define QUEUE_ENV_KEY_LEN (sizeof("facteur-queue 1\nqid \n") - 1 + ID_LEN)
 /* Recipients of one entry: SMTP refuses more targets in a transaction. */
 #define QUEUE_RCPTS_MAX 10000
 /*

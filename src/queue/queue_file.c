@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,45 +13,11 @@
 #include "core/fsutil.h"
 #include "core/str.h"
 #include "queue/queue_file.h"
+#include "queue/queue_file_int.h"
 #include "queue/queue_tail.h"
 #include "queue/spool.h"
 
 #define QUEUE_COPY_CHUNK 65536
-/*
- * A message file starts with a header line giving the length of the
- * envelope that follows it (as queued), then the message:
- *   format 1: "facteur-msg 1 " envlen(10 digits) "\n", the message to the
- *             end of the file (later envelopes in a .env);
- *   format 2: "facteur-msg 2 " envlen(10) " " msglen(20) "\n", the
- *             message, then the later envelopes (queue_tail.h).
- * Files queued before the header existed start with the message: they
- * have a .env. New entries are written in format 2, or 3:
- *   format 3, a pack (queue_file.h): "facteur-msg 3 " count(10) " "
- *             tailstart(20) "\n", then count index lines, qid(16) " "
- *             offset(20) "\n"; at each offset a format 2 entry without
- *             records (header line, envelope, message); from tailstart,
- *             the records of all of them, each naming its entry.
- */
-#define QUEUE_MSG_MAGIC "facteur-msg "
-#define QUEUE_MSG_MAGIC_LEN (sizeof(QUEUE_MSG_MAGIC) - 1)
-#define QUEUE_MSG_DIGITS 10
-#define QUEUE_MSG_LEN_DIGITS 20
-#define QUEUE_MSG_HEAD1_LEN (QUEUE_MSG_MAGIC_LEN + 2 + QUEUE_MSG_DIGITS + 1)
-#define QUEUE_MSG_HEAD2_LEN (QUEUE_MSG_HEAD1_LEN + QUEUE_MSG_LEN_DIGITS + 1)
-#define QUEUE_PACK_LINE_LEN (ID_LEN + 1 + QUEUE_MSG_LEN_DIGITS + 1)
-/* What a record's text starts with: its envelope's first lines. */
-#define QUEUE_ENV_KEY_FMT "facteur-queue 1\nqid %s\n"
-
-/* What the header line of a .msg says. */
-struct queue_head {
-	int		 version;	/* 0: none (an older entry), 1 or 2 */
-	size_t		 envlen;	/* the envelope as queued */
-	off_t		 start;		/* the message's first byte */
-	off_t		 msglen;	/* its length (format 2) */
-	off_t		 tail_at;	/* where its records start */
-	bool		 pack;		/* format 3: they name their entry */
-};
-
 int
 queue_file_path(const char *data_dir, const char *qid, const char *ext,
     char *out, size_t size)
@@ -66,7 +31,7 @@ queue_file_path(const char *data_dir, const char *qid, const char *ext,
 	return 0;
 }
 
-static int
+int
 queue_open(struct durable_file *f, const char *data_dir, const char *qid,
     const char *ext)
 {
@@ -85,26 +50,6 @@ queue_open(struct durable_file *f, const char *data_dir, const char *qid,
 	}
 	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	return f->fd == -1 ? -1 : 0;
-}
-
-bool
-queue_file_can_link(const char *data_dir)
-{
-	char a[PATH_MAX], b[PATH_MAX + 8];
-	bool ok;
-	int fd;
-
-	snprintf(a, sizeof(a), "%s/queue/tmp/link-test.%ld", data_dir,
-	    (long)getpid());
-	snprintf(b, sizeof(b), "%s.2", a);
-	if ((fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1)
-		return false;
-	close(fd);
-	ok = link(a, b) == 0;
-	unlink(b);
-	unlink(a);
-	return ok;
 }
 
 /* Copies the spool, which must hold size bytes (the header says so). */
@@ -126,7 +71,7 @@ queue_copy_spool(int fd, struct spool *sp, size_t size)
 }
 
 /* A format 2 entry without records: header line, envelope, message. */
-static int
+int
 queue_write_entry(int fd, const struct buf *text, const char *headers,
     size_t headers_len, struct spool *sp)
 {
@@ -143,7 +88,7 @@ queue_write_entry(int fd, const struct buf *text, const char *headers,
 }
 
 /* Formats env into text: -1 with errno EFBIG when it cannot be. */
-static int
+int
 queue_env_text(const struct queue_env *env, struct buf *text)
 {
 	buf_init(text, QUEUE_ENV_TEXT_MAX);
@@ -170,66 +115,6 @@ queue_file_create(const char *data_dir, const struct queue_env *env,
 	return r;
 }
 
-/* The pack's header line and index, for entries of the lengths given. */
-static void
-queue_pack_index(const struct queue_pack_item *items, size_t n,
-    const struct buf *texts, struct buf *out)
-{
-	off_t off = QUEUE_MSG_HEAD2_LEN + (off_t)(n * QUEUE_PACK_LINE_LEN);
-	size_t i;
-	int r;
-
-	for (i = 0; i < n; i++) {
-		r = buf_addf(out, "%s %0*lld\n", items[i].env->qid,
-		    QUEUE_MSG_LEN_DIGITS, (long long)off);
-		off += QUEUE_MSG_HEAD2_LEN + (off_t)buf_len(&texts[i]) +
-		    (off_t)(items[i].headers_len + spool_size(items[i].spool));
-	}
-	r = buf_addf(out, "%s3 %0*zu %0*lld\n", QUEUE_MSG_MAGIC,
-	    QUEUE_MSG_DIGITS, n, QUEUE_MSG_LEN_DIGITS, (long long)off);
-	(void)r;
-}
-
-int
-queue_file_create_pack(const char *data_dir,
-    const struct queue_pack_item *items, size_t n, struct durable_file *file)
-{
-	struct buf *texts = xcalloc(n, sizeof(*texts));
-	struct buf index;
-	size_t i, ok = 0;
-	int r = 0;
-
-	if (n < 2 || n > QUEUE_PACK_MAX) {
-		free(texts);
-		errno = EINVAL;
-		return -1;
-	}
-	if (queue_open(file, data_dir, items[0].env->qid, "pack") == -1) {
-		free(texts);
-		return -1;
-	}
-	for (; ok < n && r == 0; ok++)
-		r = queue_env_text(items[ok].env, &texts[ok]);
-	buf_init(&index, QUEUE_MSG_HEAD2_LEN + QUEUE_PACK_MAX *
-	    QUEUE_PACK_LINE_LEN + 1);
-	if (r == 0) {
-		/* The header line goes first, though written last here. */
-		queue_pack_index(items, n, texts, &index);
-		r = fs_write_all(file->fd, buf_data(&index) + n *
-		    QUEUE_PACK_LINE_LEN, QUEUE_MSG_HEAD2_LEN) == -1 ||
-		    fs_write_all(file->fd, buf_data(&index), n *
-		    QUEUE_PACK_LINE_LEN) == -1 ? -1 : 0;
-	}
-	for (i = 0; i < n && r == 0; i++)
-		r = queue_write_entry(file->fd, &texts[i], items[i].headers,
-		    items[i].headers_len, items[i].spool);
-	for (i = 0; i < ok; i++)
-		buf_release(&texts[i]);
-	buf_release(&index);
-	free(texts);
-	return r;
-}
-
 /*
  * Parses a header line (the start of a file, or of an entry in a pack)
  * into h: 0, or -1 with errno (EINVAL: a header that does not parse, or
@@ -237,7 +122,7 @@ queue_file_create_pack(const char *data_dir,
  * h->version 0. Format 3 has format 2's layout: its count is in envlen,
  * its tailstart in msglen.
  */
-static int
+int
 queue_head_line(const char *head, size_t n, struct queue_head *h)
 {
 	const char *p = head + QUEUE_MSG_MAGIC_LEN;
@@ -278,7 +163,7 @@ queue_head_line(const char *head, size_t n, struct queue_head *h)
 }
 
 /* pread of exactly len bytes at off: 0, or -1 (EINVAL when short). */
-static int
+int
 queue_pread_exact(int fd, void *p, size_t len, off_t off)
 {
 	ssize_t n;
@@ -288,74 +173,6 @@ queue_pread_exact(int fd, void *p, size_t len, off_t off)
 	if (n >= 0 && (size_t)n != len)
 		errno = EINVAL;
 	return n >= 0 && (size_t)n == len ? 0 : -1;
-}
-
-/*
- * The offset of qid's entry in a pack's index (count lines at p), or -1:
- * a name that its pack does not list is damage.
- */
-static off_t
-queue_pack_find(const char *p, size_t count, const char *qid)
-{
-	uint64_t off;
-	size_t i;
-
-	for (i = 0; i < count; i++, p += QUEUE_PACK_LINE_LEN)
-		if (memcmp(p, qid, ID_LEN) == 0 && p[ID_LEN] == ' ' &&
-		    p[QUEUE_PACK_LINE_LEN - 1] == '\n' && str_to_u64(str_make(p +
-		    ID_LEN + 1, QUEUE_MSG_LEN_DIGITS), INT64_MAX / 2,
-		    &off) == 0)
-			return (off_t)off;
-	return -1;
-}
-
-/*
- * What a reader takes from the start of a .msg in one pread: the header
- * line, and for a pack its whole index and the first entries' headers.
- */
-#define QUEUE_HEAD_READ \
-	(QUEUE_MSG_HEAD2_LEN * 2 + QUEUE_PACK_MAX * QUEUE_PACK_LINE_LEN + 1024)
-
-/* len bytes at off: from the first n of the file in p, else pread. */
-static int
-queue_head_bytes(int fd, const char *p, size_t n, char *dst, size_t len,
-    off_t off)
-{
-	if (off >= 0 && (size_t)off <= n && len <= n - (size_t)off) {
-		memcpy(dst, p + off, len);
-		return 0;
-	}
-	return queue_pread_exact(fd, dst, len, off);
-}
-
-/*
- * h holds a pack's header line, p its first n bytes: finds qid's entry
- * in the index and reads that entry's header line, so that h describes
- * the entry (h->pack).
- */
-static int
-queue_pack_head(int fd, const char *p, size_t n, const char *qid,
-    struct queue_head *h)
-{
-	char head[QUEUE_MSG_HEAD2_LEN];
-	size_t count = h->envlen;
-	off_t tail = h->msglen, at;
-
-	errno = EINVAL;
-	if (count < 2 || count > QUEUE_PACK_MAX || strlen(qid) != ID_LEN ||
-	    n < QUEUE_MSG_HEAD2_LEN + count * QUEUE_PACK_LINE_LEN ||
-	    (at = queue_pack_find(p + QUEUE_MSG_HEAD2_LEN, count, qid)) == -1 ||
-	    queue_head_bytes(fd, p, n, head, sizeof(head), at) == -1 ||
-	    queue_head_line(head, sizeof(head), h) == -1)
-		return -1;
-	if (h->version != 2 || at + h->tail_at > tail) {
-		errno = EINVAL;
-		return -1;
-	}
-	h->start += at;
-	h->tail_at = tail;
-	h->pack = true;
-	return 0;
 }
 
 /*
@@ -399,8 +216,9 @@ queue_msg_open(const char *data_dir, const char *qid, int flags,
 		h->msglen = st->st_size - h->start;
 		h->tail_at = st->st_size;
 	}
-	if (h->msglen < 0 || h->start + h->msglen > h->tail_at ||
-	    h->tail_at > st->st_size) {
+	/* Each bounded by INT64_MAX / 2 (queue_head_line): no overflow. */
+	if (h->msglen < 0 || h->start > h->tail_at ||
+	    h->msglen > h->tail_at - h->start || h->tail_at > st->st_size) {
 		errno = EINVAL;
 		goto fail;
 	}
@@ -412,9 +230,13 @@ fail:
 	return -1;
 }
 
-/* Appends len bytes of fd at off to out; EINVAL when the file is short. */
+/*
+ * Appends len bytes of fd at off to out; EINVAL when the file is short,
+ * unless to_eof (the records: a writer may cut them meanwhile).
+ */
 static int
-queue_pread_buf(int fd, off_t off, size_t len, struct buf *out)
+queue_pread_buf(int fd, off_t off, size_t len, struct buf *out,
+    bool to_eof)
 {
 	char chunk[QUEUE_COPY_CHUNK];
 	ssize_t n;
@@ -423,6 +245,8 @@ queue_pread_buf(int fd, off_t off, size_t len, struct buf *out)
 		n = pread(fd, chunk, MIN(sizeof(chunk), len), off);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == 0 && to_eof)
+			break;
 		if (n <= 0 || buf_add(out, chunk, (size_t)n) == -1) {
 			if (n >= 0)
 				errno = n == 0 ? EINVAL : EFBIG;
@@ -442,12 +266,12 @@ static int
 queue_msg_tail(int fd, const char *qid, const struct queue_head *h,
     const struct stat *st, struct buf *tail, struct queue_tail *t)
 {
-	char key[sizeof(QUEUE_ENV_KEY_FMT) + ID_LEN];
+	char key[QUEUE_ENV_KEY_LEN + 1];
 	off_t at = h->tail_at;
 	int n;
 
 	if (queue_pread_buf(fd, at, (size_t)MIN(st->st_size - at,
-	    (off_t)QUEUE_TAIL_MAX), tail) == -1)
+	    (off_t)QUEUE_TAIL_MAX), tail, true) == -1)
 		return -1;
 	if (!h->pack) {
 		queue_tail_scan(buf_data(tail), buf_len(tail), t);
@@ -526,7 +350,7 @@ queue_file_read_env(const char *data_dir, const char *qid, struct buf *out)
 		    (errno = EFBIG, -1) : 0;
 	else if (r == 0)
 		r = queue_pread_buf(fd, h.start - (off_t)h.envlen, h.envlen,
-		    out);
+		    out, false);
 	return queue_msg_close(fd, &tail, r);
 }
 
@@ -581,16 +405,6 @@ queue_tail_put(int fd, off_t at, off_t size, const struct buf *rec)
 	return r;
 }
 
-/* Takes fd's lock and reads its size again, as the holder left it. */
-static int
-queue_lock(int fd, struct stat *st)
-{
-	while (flock(fd, LOCK_EX) == -1)
-		if (errno != EINTR)
-			return -1;
-	return fstat(fd, st);
-}
-
 int
 queue_file_append_env(const char *data_dir, const char *qid,
     const char *text, size_t len)
@@ -608,13 +422,15 @@ queue_file_append_env(const char *data_dir, const char *qid,
 	if (h.version != 2)
 		goto done;		/* an older format: a .env it is */
 	/*
-	 * A pack's entries share its records: one writer at a time, among
-	 * threads and processes. The lock goes with the descriptor.
+	 * A pack's entries share its records: one writer at a time, and the
+	 * size read again as the last one left it. A pack that cannot be
+	 * locked, or whose records do not start where its last entry ends
+	 * (a damaged header line: a cut there would destroy entries), takes
+	 * no record: a .env does.
 	 */
-	if (h.pack && queue_lock(fd, &st) == -1) {
-		r = -1;
+	if (h.pack && (queue_pack_lock(fd) == -1 || fstat(fd, &st) == -1 ||
+	    queue_pack_check_tail(fd, &h) == -1))
 		goto done;
-	}
 	if (queue_msg_tail(fd, qid, &h, &st, &tail, &t) == -1) {
 		r = -1;
 		goto done;

@@ -90,3 +90,59 @@ def test_full_disk_for_the_queue(small_disk):
         assert list((q / "tmp").iterdir()) == []
     finally:
         f.stop()
+
+
+def test_full_disk_during_a_burst_for_the_queue(small_disk):
+    """Several clients at once, for another domain, with room for some
+    of their entries: those committed together would share a pack, which
+    does not fit, and are then written alone. Whichever way the batches
+    fall (this cannot be forced from outside), every 250 has its whole
+    entry in the queue, every refusal is a 452 and leaves nothing, some
+    fit, and tmp/ is empty."""
+    import re
+    import threading
+    n = 8
+    f = Facteur(small_disk, extra={"limits.max_connections_per_ip": "100"})
+    f.add_user("alice@example.test")
+    f.set_aliases("".join(f"p{i}@example.test: r{i}@remote.test\n" for i in range(n)))
+    f.start()
+    try:
+        fill(small_disk, 40_000)
+        barrier = threading.Barrier(n)
+        codes = {}
+
+        def one(i):
+            with smtplib.SMTP(*f.addr(), timeout=60) as s:
+                s.ehlo("client.test")
+                s.mail("x@elsewhere.test")
+                s.rcpt(f"p{i}@example.test")
+                s.putcmd("data")
+                s.getreply()
+                try:
+                    barrier.wait(timeout=60)
+                except threading.BrokenBarrierError:
+                    pass
+                s.send(body(6_000, f"burst{i}") + b".\r\n")
+                codes[i] = s.getreply()
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert len(codes) == n, codes
+        assert {c for c, _ in codes.values()} <= {250, 452}, codes
+        assert any(c == 452 for c, _ in codes.values()), codes
+        assert any(c == 250 for c, _ in codes.values()), codes
+        q = f.data_dir / "queue"
+        for i, (code, text) in codes.items():
+            if code == 250:
+                qid = re.search(rb"queued as ([0-9a-f]{16})", text).group(1).decode()
+                env, msg, _ = f.queue_entry_records(qid)
+                assert f"r{i}@remote.test" in env
+                assert f"burst{i} ".encode() in msg and msg.endswith(b"x\r\n")
+        accepted = sum(c == 250 for c, _ in codes.values())
+        assert len(list(q.glob("*.msg"))) == accepted
+        assert list((q / "tmp").iterdir()) == []
+    finally:
+        f.stop()

@@ -2,13 +2,16 @@
  * test_queue_pack.c - the entries of one commit batch in one file (a
  * pack, format 3), hard-linked under each entry's name: each name reads
  * its own envelope and message, records appended by one entry leave the
- * others' states alone, a torn record is written over, a damaged index
- * line makes only its entry unreadable, and an entry goes with its name.
+ * others' states alone (threads included), a torn record is written
+ * over, a damaged index line makes only its entry and the one before it
+ * unreadable, never another's message, a damaged tailstart cuts
+ * nothing, and an entry goes with its name.
  */
 #include "core/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #include "core/fsutil.h"
 #include "queue/queue_file.h"
 #include "queue/queue_store.h"
+#include "queue/queue_tail.h"
 #include "queue/spool.h"
 #include "unit/unit.h"
 
@@ -259,39 +263,174 @@ TEST(queue_pack_torn_record_is_written_over)
 	rm_rf(dir);
 }
 
+/* Offset digits of index line i, and of the header's tailstart. */
+#define LINE_OFF(i)	(46 + 38 * (i) + 17)
+#define TAIL_OFF	25
+
+static void
+read_at(const char *dir, const char *name, off_t off, char *p, size_t len)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	path_of(dir, name, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd != -1);
+	CHECK_EQ_INT(pread(fd, p, len, off), (ssize_t)len);
+	p[len] = '\0';
+	close(fd);
+}
+
 /*
- * Damage in one entry's index line, or a name its pack does not list,
- * makes that entry unreadable (quarantined), not its neighbours.
+ * Damage in an index line makes its entry and the one before it
+ * unreadable (quarantined), not the others; a line pointing at another
+ * entry never gives that entry's message or envelope.
  */
 TEST(queue_pack_damaged_index_line_is_one_entry)
 {
 	char dir[] = "/tmp/facteur-test-pack.XXXXXX";
-	char from[PATH_MAX], to[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX], save0[32], save2[32];
+	const char *name = "0123456789abcdef.msg";
 	struct queue_env envs[NPACK];
 	struct buf errors;
 	int n = 0;
 
 	make_dirs(dir);
 	queue_pack(dir, envs);
-	/* Line 2 (QIDS[1]) starts at 46 + 38: its offset, 17 further on. */
-	put_at(dir, "0123456789abcdef.msg", 46 + 38 + 17, "9x", 2);
+	read_at(dir, name, LINE_OFF(0), save0, 20);
+	read_at(dir, name, LINE_OFF(2), save2, 20);
+	/* Not a number: entries 2 and 1 (which ends where 2 starts). */
+	put_at(dir, name, LINE_OFF(2), "9x", 2);
+	CHECK_EQ_INT(attempts(dir, 2), 9999);
 	CHECK_EQ_INT(attempts(dir, 1), 9999);
 	CHECK_EQ_INT(attempts(dir, 0), 0);
-	check_message(dir, 2);
-	/* An offset past the records' start is damage too. */
-	put_at(dir, "0123456789abcdef.msg", 46 + 38 + 17,
-	    "99999999999999999999", 20);
+	check_message(dir, 0);
+	/* A number past the records' start. */
+	put_at(dir, name, LINE_OFF(2), "00000000000000099999", 20);
+	CHECK_EQ_INT(attempts(dir, 2), 9999);
+	/* Entry 2's line at entry 0: neither 2 nor 1 reads entry 0. */
+	put_at(dir, name, LINE_OFF(2), save0, 20);
+	CHECK_EQ_INT(attempts(dir, 2), 9999);
 	CHECK_EQ_INT(attempts(dir, 1), 9999);
-	path_of(dir, "0123456789abcdef.msg", from, sizeof(from));
+	CHECK_EQ_INT(attempts(dir, 0), 0);
+	put_at(dir, name, LINE_OFF(2), save2, 20);
+	for (n = 0; n < NPACK; n++)
+		CHECK_EQ_INT(attempts(dir, (size_t)n), 0);
+	/* Entry 0's line at entry 2: 0 is unreadable, 1 and 2 are not. */
+	put_at(dir, name, LINE_OFF(0), save2, 20);
+	CHECK_EQ_INT(attempts(dir, 0), 9999);
+	CHECK_EQ_INT(attempts(dir, 1), 0);
+	check_message(dir, 1);
+	check_message(dir, 2);
+	/* A name the pack does not list. */
+	path_of(dir, name, from, sizeof(from));
 	path_of(dir, "1111111111111111.msg", to, sizeof(to));
 	CHECK_EQ_INT(link(from, to), 0);
 	buf_init(&errors, BUF_NOCAP);
+	n = 0;
 	CHECK_EQ_INT(queue_store_scan(dir, count_one, &n, &errors), 2);
-	CHECK(strstr(buf_cstr(&errors), QIDS[1]) != NULL);
+	CHECK(strstr(buf_cstr(&errors), QIDS[0]) != NULL);
 	CHECK(strstr(buf_cstr(&errors), "1111111111111111") != NULL);
-	CHECK_EQ_INT(stat_of(dir, "fedcba9876543210.msg.bad").st_nlink,
+	CHECK_EQ_INT(stat_of(dir, "0123456789abcdef.msg.bad").st_nlink,
 	    NPACK + 1);
 	buf_release(&errors);
+	release(envs);
+	rm_rf(dir);
+}
+
+/*
+ * A damaged tailstart in the header line: the last entry is unreadable,
+ * and no save cuts the file there (it would destroy entries): the
+ * states go to .env files until it is repaired.
+ */
+TEST(queue_pack_damaged_tailstart_cuts_nothing)
+{
+	char dir[] = "/tmp/facteur-test-pack.XXXXXX";
+	const char *name = "0123456789abcdef.msg";
+	char tail[32], bad[32];
+	struct queue_env envs[NPACK];
+	off_t size;
+	int d;
+
+	make_dirs(dir);
+	queue_pack(dir, envs);
+	save(dir, envs, 1, 2, 0);
+	read_at(dir, name, TAIL_OFF, tail, 20);
+	for (d = -5; d <= 5; d += 10) {
+		snprintf(bad, sizeof(bad), "%020lld",
+		    strtoll(tail, NULL, 10) + d);
+		put_at(dir, name, TAIL_OFF, bad, 20);
+		size = stat_of(dir, name).st_size;
+		CHECK_EQ_INT(attempts(dir, 2), 9999);
+		save(dir, envs, 0, 3, 1);
+		CHECK_EQ_INT(stat_of(dir, name).st_size, size);
+		CHECK_EQ_INT(attempts(dir, 0), 3);
+		check_message(dir, 0);
+	}
+	put_at(dir, name, TAIL_OFF, tail, 20);
+	CHECK_EQ_INT(attempts(dir, 1), 2);
+	CHECK_EQ_INT(attempts(dir, 2), 0);
+	check_message(dir, 2);
+	release(envs);
+	rm_rf(dir);
+}
+
+struct saver {
+	const char		*dir;
+	struct queue_env	*env;
+	int			 failures;
+};
+
+#define SAVES 40
+
+static void *
+saver_run(void *arg)
+{
+	struct saver *sv = arg;
+	unsigned i;
+
+	for (i = 1; i <= SAVES; i++) {
+		sv->env->rcpts[0].attempts = i;
+		if (queue_store_write(sv->dir, sv->env) != 0)
+			sv->failures++;
+	}
+	return NULL;
+}
+
+/* Threads saving different entries of one pack lose no record. */
+TEST(queue_pack_concurrent_saves_keep_every_record)
+{
+	char dir[] = "/tmp/facteur-test-pack.XXXXXX";
+	char path[PATH_MAX], tail[32];
+	struct queue_env envs[NPACK];
+	struct saver sv[NPACK];
+	pthread_t th[NPACK];
+	struct queue_tail t;
+	struct buf file;
+	size_t i;
+
+	make_dirs(dir);
+	queue_pack(dir, envs);
+	for (i = 0; i < NPACK; i++) {
+		sv[i] = (struct saver){ dir, &envs[i], 0 };
+		CHECK_EQ_INT(pthread_create(&th[i], NULL, saver_run, &sv[i]),
+		    0);
+	}
+	for (i = 0; i < NPACK; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ_INT(sv[i].failures, 0);
+		CHECK_EQ_INT(attempts(dir, i), SAVES);
+		check_message(dir, i);
+	}
+	path_of(dir, "00000000000000aa.msg", path, sizeof(path));
+	buf_init(&file, BUF_NOCAP);
+	CHECK_EQ_INT(fs_read_file(path, &file), 0);
+	read_at(dir, "00000000000000aa.msg", TAIL_OFF, tail, 20);
+	queue_tail_scan(buf_data(&file) + strtoll(tail, NULL, 10),
+	    buf_len(&file) - (size_t)strtoll(tail, NULL, 10), &t);
+	CHECK_EQ_INT(t.seq, NPACK * SAVES);
+	CHECK_EQ_INT(t.end, buf_len(&file) - (size_t)strtoll(tail, NULL, 10));
+	buf_release(&file);
 	release(envs);
 	rm_rf(dir);
 }
