@@ -486,15 +486,24 @@ ban_list(struct ban_table *t, struct buf *out)
 	size_t pos = 0, n = 0;
 	int r = 0;
 
+	size_t cut = 0;
+
 	while (map_next(t->clients, &pos, &key, &v)) {
 		struct ban_client *c = v;
 
 		if (c->until <= now)
 			continue;
-		r |= buf_addf(out, "%s banned for %lld s more (offence %u)\n",
-		    key, (long long)(c->until - now), c->offences);
+		/* Keep room for the last line: a cut list must say so. */
+		if (cut || out->cap - buf_len(out) < 512 || buf_addf(out,
+		    "%s banned for %lld s more (offence %u)\n", key,
+		    (long long)(c->until - now), c->offences) == -1)
+			cut++;
 		n++;
 	}
-	r |= buf_addf(out, "ok %zu banned\n", n);
+	if (cut)
+		r = buf_addf(out, "error %zu of the %zu banned not listed (the "
+		    "answer is full)\n", cut, n);
+	else
+		r = buf_addf(out, "ok %zu banned\n", n);
 	(void)r;
 }

@@ -5,6 +5,10 @@
  */
 #include "core/common.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -60,11 +64,22 @@ dkim_no_passphrase(char *buf, int size, int rwflag, void *u)
 static EVP_PKEY *
 dkim_read_pem(const char *path, const char **error_r)
 {
-	FILE *fp = fopen(path, "re");
+	struct stat st;
 	EVP_PKEY *pk;
+	FILE *fp;
+	int fd;
 
-	if (fp == NULL) {
-		*error_r = "cannot open the key file";
+	/*
+	 * Read as root at startup, in a directory the server's user owns:
+	 * a symlink planted there must not hand root's other keys over, nor
+	 * a FIFO hang the start or the loop at a reload.
+	 */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		*error_r = "cannot open the key file (not a regular file?)";
 		return NULL;
 	}
 	pk = PEM_read_PrivateKey(fp, NULL, dkim_no_passphrase, NULL);

@@ -231,7 +231,9 @@ dkim_store_sign_mem(const struct dkim_store *st, const char *from_domain,
 	b = dkim_body_new(DKIM_ALG_RSA_SHA256, DKIM_CANON_RELAXED, false, 0);
 	dkim_body_update(b, msg + body, len - body);
 	dkim_body_final(&b, bh, sizeof(bh));
+	/* One key that fails must not cost the message the other's. */
 	for (i = 0; i < n; i++)
-		r |= dkim_sign(s[i], msg, headlen, bh, time(NULL), out);
-	return r;
+		if (dkim_sign(s[i], msg, headlen, bh, time(NULL), out) == 0)
+			r++;
+	return r > 0 ? 0 : -1;
 }

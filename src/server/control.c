@@ -22,12 +22,18 @@
 #include "server/control.h"
 #include "server/server_int.h"
 
+/*
+ * An answer: room for the longest ban list (the ban file's own bound),
+ * as much as the CLI reads.
+ */
+#define CONTROL_ANSWER_MAX	(16 * 1024 * 1024)
 #define CONTROL_LINE_MAX 1024
 #define CONTROL_TIMEOUT 10
 
 struct control {
 	struct server		*srv;
 	struct evconnlistener	*lev;
+	struct event		*resume;	/* after running out of fds */
 	char			 path[PATH_MAX];
 };
 
@@ -193,7 +199,7 @@ control_on_conn(void *arg, enum conn_event ev)
 	r = conn_read_line(cl->conn, CONTROL_LINE_MAX, &line);
 	if (r == 0)
 		return;
-	buf_init(&out, 64 * 1024);
+	buf_init(&out, CONTROL_ANSWER_MAX);
 	if (r == -1) {
 		r = buf_adds(&out, "error request too long\n");
 		(void)r;
@@ -224,6 +230,24 @@ control_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	conn_set_timeout(cl->conn, CONTROL_TIMEOUT);
 }
 
+static void
+control_on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(ctl->lev);
+}
+
+static void
+control_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct control *ctl = arg;
+
+	server_accept_failed(lev, ctl->resume, "control");
+}
+
 struct control *
 control_new(struct server *srv)
 {
@@ -243,8 +267,10 @@ control_new(struct server *srv)
 	close(dirfd);
 	ctl->lev = evconnlistener_new(server_base(srv), control_on_accept,
 	    ctl, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (ctl->lev == NULL)
+	ctl->resume = evtimer_new(server_base(srv), control_on_resume, ctl);
+	if (ctl->lev == NULL || ctl->resume == NULL)
 		fatal("control socket: evconnlistener_new failed");
+	evconnlistener_set_error_cb(ctl->lev, control_on_accept_error);
 	return ctl;
 }
 
@@ -256,6 +282,7 @@ control_free(struct control **ctlp)
 	if (ctl == NULL)
 		return;
 	evconnlistener_free(ctl->lev);
+	event_free(ctl->resume);
 	unlink(ctl->path);
 	XFREE(ctlp);
 }

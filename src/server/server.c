@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,6 +239,36 @@ server_on_queued(void *arg, struct queue_env *env)
 	mta_enqueue(arg, env);
 }
 
+/*
+ * Each session holds a descriptor (two while it spools a large message),
+ * as do outbound sessions, DNS and the files being committed. A shell or
+ * a supervisor other than systemd often leaves the soft limit at 1024
+ * while the hard one is far higher: take the hard limit, and say when
+ * even that is short of max_connections (accepting then pauses, see
+ * server_on_accept_error()).
+ */
+static void
+server_raise_nofile(const struct config *cfg)
+{
+	rlim_t want = (rlim_t)(cfg->max_connections * 2 +
+	    cfg->delivery_max_connections + 256);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return;
+	}
+	if (rl.rlim_cur < want)
+		log_warn("event=nofile-low limit=%llu wanted=%llu "
+		    "max_connections=%llu", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)want,
+		    (unsigned long long)cfg->max_connections);
+}
+
 static void
 server_make_dummy_hash(struct server *srv)
 {
@@ -301,6 +332,7 @@ server_run(struct config *cfg)
 		    log_qs(buf_cstr(&errors)));
 	buf_release(&errors);
 	server_make_dummy_hash(srv);
+	server_raise_nofile(cfg);
 	server_listen_all(srv);
 	if (drop)
 		server_drop_privileges(cfg, &user);

@@ -24,6 +24,7 @@ struct server_listener {
 	struct server_listener	*next;
 	struct server		*srv;
 	struct evconnlistener	*lev;
+	struct event		*resume;	/* after running out of fds */
 	enum listener_kind	 kind;
 	char			 text[64];
 };
@@ -61,6 +62,12 @@ size_t server_clients_from(const struct server *srv, const char *ip);
 /* server_listen.c */
 void server_listen_all(struct server *srv);
 void server_listen_close(struct server *srv);
+/*
+ * A listener's accept() failed: logs it, and when out of descriptors or
+ * memory disables lev for a second (resume, a timer, enables it again).
+ */
+void server_accept_failed(struct evconnlistener *lev, struct event *resume,
+    const char *name);
 
 /* server_signal.c */
 void server_signals_block(void);

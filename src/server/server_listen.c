@@ -144,14 +144,44 @@ server_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 static void
+server_on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("event=accept-resumed listener=%s", l->text);
+	evconnlistener_enable(l->lev);
+}
+
+void
+server_accept_failed(struct evconnlistener *lev, struct event *resume,
+    const char *name)
+{
+	static const struct timeval pause = { 1, 0 };
+	int error = errno;
+
+	log_warn("event=accept-error listener=%s error=%s", name,
+	    log_qs(strerror(error)));
+	/*
+	 * Out of descriptors or memory: the connection stays in the
+	 * backlog and the socket readable, so retrying at once would spin
+	 * the loop (and the log) until something closes. Stop accepting on
+	 * this listener for a second; the kernel keeps the backlog.
+	 */
+	if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
+	    error == ENOMEM) {
+		evconnlistener_disable(lev);
+		evtimer_add(resume, &pause);
+	}
+}
+
+static void
 server_on_accept_error(struct evconnlistener *lev, void *arg)
 {
 	struct server_listener *l = arg;
 
-	(void)lev;
-	/* EMFILE and friends: logged; libevent retries on the next event. */
-	log_warn("event=accept-error listener=%s error=%s", l->text,
-	    log_qs(strerror(errno)));
+	server_accept_failed(lev, l->resume, l->text);
 }
 
 static void
@@ -173,6 +203,8 @@ server_listen_one(struct server *srv, enum listener_kind kind,
 	if (l->lev == NULL)
 		fatal("evconnlistener_new failed for %s", a->text);
 	evconnlistener_set_error_cb(l->lev, server_on_accept_error);
+	if ((l->resume = evtimer_new(srv->base, server_on_resume, l)) == NULL)
+		fatal("evtimer_new failed for %s", a->text);
 	l->next = srv->listeners;
 	srv->listeners = l;
 	log_info("event=listen listener=%s addr=%s", listener_name(kind),
@@ -199,6 +231,7 @@ server_listen_close(struct server *srv)
 	while ((l = srv->listeners) != NULL) {
 		srv->listeners = l->next;
 		evconnlistener_free(l->lev);
+		event_free(l->resume);
 		free(l);
 	}
 }

@@ -206,6 +206,15 @@ smtp_on_conn(void *arg, enum conn_event ev)
 	case CONN_EV_TIMEOUT:
 		log_sess(LOG_LEVEL_INFO, s->id, "event=timeout ip=%s",
 		    s->client.ip);
+		/*
+		 * Input is paused while busy: this is the write timeout of a
+		 * client that does not read its replies. Nobody to reply to:
+		 * free when the check or commit is done.
+		 */
+		if (smtp_busy(s)) {
+			s->peer_gone = true;
+			break;
+		}
 		smtp_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
 		    cfg->hostname);
 		smtp_close(s);
@@ -230,7 +239,14 @@ smtp_on_conn(void *arg, enum conn_event ev)
 		smtp_session_free(s);
 		break;
 	case CONN_EV_CLOSED:
-		if (!smtp_busy(s))
+		/*
+		 * After conn_shutdown() every event comes as CLOSED, a write
+		 * error too: none will follow, so a busy session must be
+		 * freed by its completion.
+		 */
+		if (smtp_busy(s))
+			s->peer_gone = true;
+		else
 			smtp_session_free(s);
 		break;
 	case CONN_EV_CONNECTED:

@@ -200,6 +200,11 @@ smtp_tx_done(void *arg, int error)
 		smtp_session_free(s);
 		return;
 	}
+	/* A 421 went out (the session is closing): no 250 after it. */
+	if (s->state == SMTP_STATE_CLOSING) {
+		smtp_tx_reset(s);
+		return;
+	}
 	if (error == 0) {
 		s->messages++;
 		log_sess(LOG_LEVEL_INFO, s->id, "event=accepted ip=%s qid=%s "
@@ -263,6 +268,11 @@ smtp_tx_checked(struct smtp_session *s, bool ok, const char *folder)
 	s->checking = false;
 	if (s->peer_gone) {
 		smtp_session_free(s);
+		return;
+	}
+	/* Closing (a 421 was sent): the client will not see a 250. */
+	if (s->state == SMTP_STATE_CLOSING) {
+		smtp_tx_reset(s);
 		return;
 	}
 	if (ok) {

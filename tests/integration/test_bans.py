@@ -135,6 +135,21 @@ def test_bans_survive_restart_and_cli(guarded):
     assert f.cli("ban", "add", "not-an-ip", check=False).returncode == 2
 
 
+def test_a_long_ban_list_is_listed_whole(guarded):
+    """An internet-facing server collects thousands of bans: `facteur ban
+    list` used to stop at the control socket's 64 KB answer (about 900
+    lines) and exit 0 without its closing line."""
+    f = guarded()
+    f.stop()
+    until = int(time.time()) + 3600
+    lines = "".join(f"ban 10.{i // 250}.{i % 250}.1 {until} 1 {until - 10}\n"
+                    for i in range(3000))
+    (f.data_dir / "bans").write_text("# facteur bans\n" + lines)
+    f.start()
+    out = f.cli("ban", "list").stdout
+    assert out.count(" banned for ") == 3000 and out.endswith("ok 3000 banned\n")
+
+
 def test_allowlist_is_never_banned(guarded):
     f = guarded(**{"bans.allowlist": "127.0.0.2/32 ::1"})
     s = smtp_from(f, "127.0.0.2")

@@ -458,3 +458,21 @@ def test_authenticated_mail_is_not_checked_inbound(signer):
     submit(f, "bob@remote.test", BODY)
     [(_, _, content, _)] = sink.wait(1)
     assert b"Authentication-Results:" not in content
+
+
+def test_a_planted_symlink_is_not_read_as_a_dkim_key(make_facteur, tmp_path):
+    """Keys are read as root at startup, in dkim/ which the server's user
+    owns: a key file that is a symlink (to a key root alone may read) or
+    a FIFO (which would hang the start) is refused and logged, and the
+    real keys of the domain still load."""
+    import os
+    f = make_facteur(listen={"smtp": "127.0.0.1"})
+    keygen(f, "example.test", "s1", "ed25519")
+    elsewhere, _ = keygen(f, "other.test", "s9", "ed25519")
+    d = f.data_dir / "dkim" / "example.test"
+    os.symlink(elsewhere, d / "s2.ed25519.key")
+    os.mkfifo(d / "s3.ed25519.key", 0o600)
+    f.start()
+    f.wait_log(r"event=dkim-key-error errors=.*s3\.ed25519\.key: cannot open")
+    # s1 and other.test's s9: not the link (the error line is cut at 200).
+    f.wait_log(r"event=start .* dkim_keys=2 ")

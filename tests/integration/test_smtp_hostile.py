@@ -785,3 +785,38 @@ def test_data_after_bdat_refused(server, raw):
     c.send("DATA\r\n")
     expect(c, 503, "5.5.1")
     assert c.cmd("RCPT TO:<bob@example.test>")[0] == 503
+
+
+def test_out_of_descriptors_pauses_accepting(server):
+    """With its descriptors used up, accept() fails with EMFILE while the
+    connection stays in the backlog: retried at every turn of the loop,
+    that spun a core and wrote an accept-error line each time. Accepting
+    now pauses for a second and resumes once descriptors are free."""
+    import os
+    import subprocess
+    pid = server.proc.pid
+    if os.environ.get("FACTEUR_VALGRIND"):
+        pytest.skip("valgrind keeps descriptors of its own")
+    limit = len(os.listdir(f"/proc/{pid}/fd")) + 6
+    subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={limit}:{limit}"], check=True)
+
+    def cpu():
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    socks = []
+    try:
+        for _ in range(30):
+            socks.append(socket.create_connection(server.addr(), timeout=5))
+        server.wait_log(r"event=accept-error .*error=\"?Too many open files")
+        before, t0 = cpu(), time.time()
+        time.sleep(2)
+        spent = cpu() - before
+        assert spent < 0.5 * (time.time() - t0), spent
+        assert server.log().count("event=accept-error") <= 10
+    finally:
+        for s in socks:
+            s.close()
+    server.wait_log("event=accept-resumed", timeout=10)
+    with socket.create_connection(server.addr(), timeout=10) as s:
+        s.settimeout(10)
+        assert s.recv(100).startswith(b"220")
