@@ -114,8 +114,10 @@ dkim_fold_b64(struct dkim_fold *f, const char *v)
 
 /*
  * RFC 6376 5.4.2: each name once per instance present, so all of them
- * are signed, and "from" once more so that none can be added. -1 if the
- * message has no From at all.
+ * are signed, and once more (an absent instance signs as empty), so that
+ * none can be added above them: a replayed message with a second Subject
+ * or a new Reply-To no longer verifies (8.15). -1 if the message has no
+ * From at all.
  */
 static int
 dkim_fold_hlist(struct dkim_fold *f, const struct dkim_fields *fields,
@@ -123,24 +125,24 @@ dkim_fold_hlist(struct dkim_fold *f, const struct dkim_fields *fields,
 {
 	char tok[64];
 	size_t i, k, n;
-	bool first = true;
 
 	if (dkim_fields_count(fields, "from") == 0)
 		return -1;
 	for (i = 0; i < ARRAY_LEN(dkim_sign_names); i++) {
-		n = dkim_fields_count(fields, dkim_sign_names[i]);
+		n = dkim_fields_count(fields, dkim_sign_names[i]) + 1;
 		for (k = 0; k < n; k++) {
-			snprintf(tok, sizeof(tok), "%s%s:", first ? "h=" : "",
-			    dkim_sign_names[i]);
+			bool last = i + 1 == ARRAY_LEN(dkim_sign_names) &&
+			    k + 1 == n;
+
+			snprintf(tok, sizeof(tok), "%s%s%c", i + k == 0 ?
+			    "h=" : "", dkim_sign_names[i], last ? ';' : ':');
 			/* RFC 6376 3.5 h=: FWS may follow a colon. */
-			dkim_fold_add(f, tok, first);
+			dkim_fold_add(f, tok, i + k == 0);
 			f->r |= buf_adds(hlist, dkim_sign_names[i]);
-			f->r |= buf_addc(hlist, ':');
-			first = false;
+			if (!last)
+				f->r |= buf_addc(hlist, ':');
 		}
 	}
-	dkim_fold_add(f, "from;", false);
-	f->r |= buf_adds(hlist, "from");
 	return f->r;
 }
 

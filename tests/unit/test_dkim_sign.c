@@ -192,9 +192,14 @@ TEST(dkim_sign_shape)
 	    "d=football.example.com;"));
 	CHECK(strstr(buf_cstr(&flat), " s=brisbane;") != NULL);
 	CHECK(strstr(buf_cstr(&flat), " t=1700000000;") != NULL);
-	/* Each present field once, From once more (RFC 6376 5.4.2). */
-	CHECK(strstr(buf_cstr(&flat),
-	    " h=from:to:subject:date:message-id:from;") != NULL);
+	/*
+	 * Each present field once, every name once more, present or not
+	 * (RFC 6376 5.4.2, 8.15): none can be added.
+	 */
+	CHECK(strstr(buf_cstr(&flat), " h=from:from:to:to:cc:subject:subject:"
+	    "date:date:message-id:message-id:reply-to:in-reply-to:references:"
+	    "mime-version:content-type:content-transfer-encoding:content-id:"
+	    "content-description;") != NULL);
 	CHECK(strstr(buf_cstr(&flat), "l=") == NULL);
 	/* b= last, its value plain base64 of 64 octets. */
 	b = strstr(buf_cstr(&flat), " b=");
@@ -222,10 +227,11 @@ TEST(dkim_sign_shape_rsa)
 	field = first_field(&out);
 	check_folding(field);
 	unfold(field, &flat);
-	CHECK(strstr(buf_cstr(&flat), "h=to:to:cc:subject:mime-version:"
-	    "content-type:content-transfer-encoding:from;") == NULL);
-	CHECK(strstr(buf_cstr(&flat), "h=from:to:to:cc:subject:mime-version:"
-	    "content-type:content-transfer-encoding:from;") != NULL);
+	CHECK(strstr(buf_cstr(&flat), "h=from:from:to:to:to:cc:cc:subject:"
+	    "subject:date:message-id:reply-to:in-reply-to:references:"
+	    "mime-version:mime-version:content-type:content-type:"
+	    "content-transfer-encoding:content-transfer-encoding:content-id:"
+	    "content-description;") != NULL);
 	CHECK(strlen(strstr(buf_cstr(&flat), " b=") + 3) == 344);
 	buf_release(&out);
 	buf_release(&flat);
@@ -327,9 +333,14 @@ static const struct oversign_case oversigns[] = {
 	/* A present To is signed; one more To changes the picked one. */
 	{ "\r\n\r\nHello", "\r\nTo: mallory@evil.example\r\n\r\nHello",
 	    DKIM_FAIL },
-	/* Fields absent when signing are not in h=: they may appear. */
+	/* Names absent when signing are signed as absent (8.15). */
 	{ "\r\n\r\nHello", "\r\nCc: someone@example.net\r\n\r\nHello",
-	    DKIM_PASS },
+	    DKIM_FAIL },
+	{ "\r\n\r\nHello", "\r\nReply-To: m@evil.example\r\n\r\nHello",
+	    DKIM_FAIL },
+	/* A second Subject above the signed one. */
+	{ "\r\nFrom: Alice", "\r\nSubject: pay now\r\nFrom: Alice",
+	    DKIM_FAIL },
 	{ "\r\nFrom: Alice", "\r\nX-Spam: no\r\nFrom: Alice", DKIM_PASS },
 	/* Order among different names is free; relaxed case too. */
 	{ "Subject: hello\r\n", "SUBJECT:hello \r\n", DKIM_PASS },
