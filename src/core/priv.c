@@ -95,28 +95,49 @@ priv_owned(const char *path, const struct priv_user *u)
 	    st.st_gid == u->gid;
 }
 
-long
-priv_own_data_dir(const char *path, const struct priv_user *u)
+/* Hands over each entry of dir that is not u's yet, with its subtree. */
+static int
+priv_own_children(const char *dir, const struct priv_user *u)
 {
 	char child[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    snprintf(child, sizeof(child), "%s/%s", dir, e->d_name) >=
+		    (int)sizeof(child) || priv_owned(child, u))
+			continue;
+		priv_walk(child, u);
+	}
+	closedir(d);
+	return 0;
+}
+
+long
+priv_own_data_dir(const char *path, const struct priv_user *u)
+{
+	/*
+	 * What root may make inside directories that are u's already: a
+	 * queue/tmp/ removed by hand, a self-signed certificate in tls/.
+	 */
+	static const char *const inner[] = { "queue", "tls" };
+	char dir[PATH_MAX];
+	size_t i;
 
 	priv_tree_changed = 0;
 	/* A top that is not u's: first start, or a new user: all of it. */
 	if (!priv_owned(path, u))
 		return priv_walk(path, u);
 	/* Else only the subtrees root just made (tls/, a new dkim key...). */
-	if ((d = opendir(path)) == NULL)
+	if (priv_own_children(path, u) == -1)
 		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-		    snprintf(child, sizeof(child), "%s/%s", path, e->d_name) >=
-		    (int)sizeof(child) || priv_owned(child, u))
-			continue;
-		priv_walk(child, u);
-	}
-	closedir(d);
+	for (i = 0; i < ARRAY_LEN(inner); i++)
+		if (snprintf(dir, sizeof(dir), "%s/%s", path, inner[i]) <
+		    (int)sizeof(dir) && priv_owned(dir, u))
+			priv_own_children(dir, u);
 	return priv_tree_changed;
 }
 

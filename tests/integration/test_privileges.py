@@ -74,3 +74,32 @@ def test_unknown_user_refused(public_root):
     f = Facteur(public_root, extra={"server.user": "no-such-user-here", "server.run_as_root": "no"})
     r = subprocess.run([BIN, "serve", "-c", str(f.conf)], capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and "[server] user does not exist" in r.stderr
+
+
+def test_what_root_recreates_inside_data_dir_is_handed_over(public_root):
+    """data_dir is the user's already, but queue/tmp/ was removed by hand
+    and the self-signed certificate deleted: root makes them again at
+    startup, inside directories it does not walk. They were left to root,
+    so spooling failed (every message a 451) and a reload could not read
+    the key."""
+    nobody = pwd.getpwnam("nobody")
+    f = Facteur(public_root, extra={"server.user": "nobody", "server.run_as_root": "no"})
+    f.add_user("alice@example.test")
+    f.start()
+    f.stop()
+    shutil.rmtree(f.data_dir / "queue" / "tmp")
+    made = [p for p in (f.data_dir / "tls").iterdir() if p.name.startswith("selfsigned")]
+    for p in made:
+        p.unlink()
+    f.start()
+    try:
+        for p in [f.data_dir / "queue" / "tmp"] + made:
+            assert p.stat().st_uid == nobody.pw_uid, p
+        with smtplib.SMTP(*f.addr()) as s:
+            s.sendmail("x@remote.test", ["alice@example.test"],
+                       b"Subject: p\r\n\r\n" + (b"x" * 70 + b"\r\n") * 4000)
+        f.wait_messages("alice@example.test", 1)
+        f.reload()
+        assert "event=reload-failed" not in f.log()
+    finally:
+        f.stop()
