@@ -73,6 +73,8 @@ static const struct config_key config_keys[] = {
 	{ "limits", "max_recipients", CT_UINT, OFF(max_recipients), "100",
 	    100000 },
 	{ "limits", "max_errors", CT_UINT, OFF(max_errors), "10", 1000 },
+	{ "limits", "max_junk_commands", CT_UINT, OFF(max_junk_commands),
+	    "100", 1000000000 },
 	{ "limits", "max_connections", CT_UINT, OFF(max_connections), "2000",
 	    1000000 },
 	{ "limits", "max_connections_per_ip", CT_UINT,

@@ -61,6 +61,7 @@ struct config {
 	/* [limits] */
 	uint64_t	 max_recipients;
 	uint64_t	 max_errors;
+	uint64_t	 max_junk_commands;	/* NOOP, RSET, HELP, VRFY */
 	uint64_t	 max_connections;
 	uint64_t	 max_connections_per_ip;
 	uint64_t	 command_timeout;	/* seconds */

@@ -5,6 +5,20 @@
 
 #include "smtp/smtp_int.h"
 
+/*
+ * After the reply. Commands that move nothing forward, past [limits]
+ * max_junk_commands in a session (until a message is delivered), each
+ * count as an error: one every few minutes would otherwise hold a
+ * connection slot for ever (Postfix's smtpd_junk_command_limit, same
+ * default).
+ */
+static void
+smtp_junk(struct smtp_session *s)
+{
+	if (++s->junk > server_config(s->srv)->max_junk_commands)
+		smtp_error(s);
+}
+
 void
 smtp_cmd_rset(struct smtp_session *s, struct str args)
 {
@@ -16,6 +30,7 @@ smtp_cmd_rset(struct smtp_session *s, struct str args)
 	if (s->state > SMTP_STATE_HELO)
 		s->state = SMTP_STATE_HELO;
 	smtp_reply(s, 250, "2.0.0", "Ok");
+	smtp_junk(s);
 }
 
 void
@@ -23,6 +38,7 @@ smtp_cmd_noop(struct smtp_session *s, struct str args)
 {
 	(void)args;		/* RFC 5321 4.1.1.9: a parameter is ignored */
 	smtp_reply(s, 250, "2.0.0", "Ok");
+	smtp_junk(s);
 }
 
 void
@@ -39,6 +55,7 @@ smtp_cmd_help(struct smtp_session *s, struct str args)
 	(void)args;
 	smtp_reply(s, 214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA BDAT "
 	    "RSET NOOP QUIT HELP VRFY\nSee RFC 5321 and facteur's README");
+	smtp_junk(s);
 }
 
 /*
@@ -55,4 +72,5 @@ smtp_cmd_vrfy(struct smtp_session *s, struct str args)
 	}
 	smtp_reply(s, 252, "2.5.0", "Cannot verify the user, but will accept "
 	    "mail for valid recipients");
+	smtp_junk(s);
 }

@@ -102,6 +102,7 @@ struct smtp_session {
 	bool		 peer_eof;	/* client half-closed during a commit */
 	bool		 peer_gone;	/* connection broken during a commit */
 	unsigned	 errors;
+	unsigned	 junk;		/* NOOP, RSET, HELP, VRFY */
 	unsigned	 unknown_rcpts;	/* harvesting guard */
 	unsigned	 messages;
 	struct event	*greet_timer;

@@ -207,6 +207,7 @@ smtp_tx_done(void *arg, int error)
 	}
 	if (error == 0) {
 		s->messages++;
+		s->junk = 0;	/* as Postfix: a delivery is progress */
 		log_sess(LOG_LEVEL_INFO, s->id, "event=accepted ip=%s qid=%s "
 		    "from=%s nrcpt=%zu size=%llu", s->client.ip, s->tx.qid,
 		    log_qs(s->tx.mail_from), s->tx.nrcpts,

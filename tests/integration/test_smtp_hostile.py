@@ -481,7 +481,12 @@ def test_replies_nobody_reads_do_not_pile_up(server, raw):
     64 KB of replies wait, the server stops reading its commands until
     the client reads (conn_write_blocked), instead of queueing 20 octets
     of HELP reply per octet received (36 MB here). Every command is
-    still answered, in order."""
+    still answered, in order. (HELP is a junk command: their limit is
+    raised here.)"""
+    server.stop()
+    server.extra["limits.max_junk_commands"] = "1000000"
+    server.write_config()
+    server.start()
     c = raw()
     assert c.cmd("EHLO client.test")[0] == 250
     assert_unread_replies_bounded(server, c.sock, b"HELP\r\n", b"facteur's README\r\n")
@@ -820,3 +825,25 @@ def test_out_of_descriptors_pauses_accepting(server):
     with socket.create_connection(server.addr(), timeout=10) as s:
         s.settimeout(10)
         assert s.recv(100).startswith(b"220")
+
+
+def test_junk_commands_end_in_errors(raw, server):
+    """NOOP, RSET, HELP and VRFY move nothing forward: past 100 in a
+    session each counts as an error, so one every few minutes can no
+    longer hold a connection slot for ever (Postfix's
+    smtpd_junk_command_limit); a delivered message starts the count
+    again."""
+    c = raw()
+    assert c.cmd("EHLO client.test")[0] == 250
+    for i in range(100):
+        assert c.cmd(("NOOP", "RSET", "HELP", "VRFY x@y")[i % 4])[0] in (250, 214, 252)
+    c.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
+    assert [c.reply()[0] for _ in range(3)] == [250, 250, 354]
+    assert c.cmd("Subject: x\r\n\r\nhi\r\n.")[0] == 250
+    for _ in range(100):
+        assert c.cmd("NOOP")[0] == 250
+    codes = [c.cmd("NOOP")[0] for _ in range(9)]
+    assert codes == [250] * 9
+    c.send("NOOP\r\n")
+    assert c.reply()[0] == 250
+    assert c.reply()[0] == 421
