@@ -99,7 +99,7 @@ cli_dkim_keygen_args(const struct cli_args *a, struct cli_keygen *k)
 	}
 	if (k->domain == NULL || !dname_valid(k->domain, strlen(k->domain),
 	    0) || !dname_valid(k->selector, strlen(k->selector),
-	    DNAME_ALLOW_SINGLE))
+	    DNAME_ALLOW_SINGLE | DNAME_SELECTOR))
 		return -1;
 	return 0;
 }

@@ -69,8 +69,11 @@ dkim_key_name(const char *name, char *selector, size_t size,
 	return str_copy(selector, size, str_make(name, (size_t)(dot - name)));
 }
 
-/* Keeps RSA first: the signature every receiver checks. */
-static void
+/*
+ * Keeps RSA first: the signature every receiver checks. -1 when the
+ * domain has DKIM_SIGNERS_MAX keys already (the key is released).
+ */
+static int
 dkim_store_add(struct dkim_store *st, const struct dkim_signer *signer)
 {
 	struct dkim_domain_keys *k = map_get(st->domains, signer->domain,
@@ -83,7 +86,7 @@ dkim_store_add(struct dkim_store *st, const struct dkim_signer *signer)
 	}
 	if (k->n == DKIM_SIGNERS_MAX) {
 		EVP_PKEY_free(signer->pkey);
-		return;
+		return -1;
 	}
 	k->s[k->n++] = *signer;
 	if (signer->alg == DKIM_ALG_RSA_SHA256 && k->n > 1 &&
@@ -92,6 +95,7 @@ dkim_store_add(struct dkim_store *st, const struct dkim_signer *signer)
 		k->s[0] = *signer;
 	}
 	st->count++;
+	return 0;
 }
 
 static void
@@ -126,7 +130,11 @@ dkim_store_domain(struct dkim_store *st, const char *dir, const char *domain,
 			dkim_signer_release(&signer);
 			continue;
 		}
-		dkim_store_add(st, &signer);
+		if (dkim_store_add(st, &signer) == -1) {
+			r = buf_addf(errors, "%s: not used, the domain has %d "
+			    "keys already\n", path, DKIM_SIGNERS_MAX);
+			(void)r;
+		}
 	}
 	closedir(d);
 }

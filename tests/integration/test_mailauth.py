@@ -476,3 +476,17 @@ def test_a_planted_symlink_is_not_read_as_a_dkim_key(make_facteur, tmp_path):
     f.wait_log(r"event=dkim-key-error errors=.*s3\.ed25519\.key: cannot open")
     # s1 and other.test's s9: not the link (the error line is cut at 200).
     f.wait_log(r"event=start .* dkim_keys=2 ")
+
+
+def test_keys_past_four_are_reported_and_numeric_selectors_made(make_facteur):
+    """A domain signs with at most 4 keys: a fifth was dropped without a
+    word (which one depended on the directory's order). And `dkim
+    keygen` refused the all-digit selectors (Google's 20230601 style)
+    that the server reads."""
+    f = make_facteur(listen={"smtp": "127.0.0.1"})
+    keygen(f, "example.test", "20261130", "ed25519")
+    for sel in ("a", "b", "c", "d"):
+        keygen(f, "example.test", sel, "ed25519")
+    f.start()
+    f.wait_log(r"event=dkim-key-error errors=.*not used, the domain has 4 keys already")
+    f.wait_log(r"event=start .* dkim_keys=4 ")
