@@ -2,8 +2,9 @@
  * fuzz_dns_rr.c - libFuzzer harness for dns_rr.c: resource record data as
  * a hostile DNS server would send it. The first byte picks the record
  * type; the rest is the rdata. Checks: a name is NUL-terminated, lower
- * case, at most 255 octets; an MX parse consumes its whole rdata; an
- * address parse gives the right family.
+ * case, at most 255 octets, of letters, digits, '-', '_' and '.' only;
+ * an MX parse consumes its whole rdata; an address parse gives the right
+ * family.
  */
 #include "core/common.h"
 
@@ -22,7 +23,8 @@ check_name(const char *name, size_t size)
 	if (len == size || len > 255)
 		abort();
 	for (i = 0; i < len; i++)
-		if (name[i] >= 'A' && name[i] <= 'Z')
+		if ((name[i] >= 'A' && name[i] <= 'Z') ||
+		    (!ascii_isalnum(name[i]) && strchr("-_.", name[i]) == NULL))
 			abort();
 }
 

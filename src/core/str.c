@@ -198,3 +198,11 @@ ascii_lower_inplace(char *s, size_t len)
 	for (i = 0; i < len; i++)
 		s[i] = ascii_lower(s[i]);
 }
+
+void
+cstr_unctrl(char *s)
+{
+	for (; *s; s++)
+		if (ascii_iscntrl(*s))
+			*s = '?';
+}

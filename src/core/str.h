@@ -58,6 +58,13 @@ static inline bool ascii_isalpha(char c)
 { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static inline bool ascii_isalnum(char c)
 { return ascii_isalpha(c) || ascii_isdigit(c); }
+static inline bool ascii_iscntrl(char c)
+{ return (unsigned char)c < 0x20 || c == 0x7f; }
 void ascii_lower_inplace(char *s, size_t len);
+/*
+ * Replaces control characters (C0 and DEL: CR, LF, TAB, ...) with '?' in
+ * the string s: text from the network about to go into a line of ours.
+ */
+void cstr_unctrl(char *s);
 
 #endif

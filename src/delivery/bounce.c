@@ -61,6 +61,20 @@ bounce_original_headers(struct mta *mta, const char *qid, struct buf *out)
 	(void)r;
 }
 
+/*
+ * A recipient's last error as it goes into the report: its control
+ * characters already became '?' where it was set (mta_job_result()) and
+ * an envelope with any is not read back, but a CR or LF here would end
+ * a header field of the report, so once more.
+ */
+static const char *
+bounce_error(const struct queue_rcpt *r, char *out, size_t size)
+{
+	cstr_copy(out, size, r->error[0] ? r->error : "(no details)");
+	cstr_unctrl(out);
+	return out;
+}
+
 static bool
 bounce_reported(const struct queue_rcpt *r, enum bounce_kind kind)
 {
@@ -109,7 +123,7 @@ bounce_text(struct mta *mta, const struct queue_env *env,
     enum bounce_kind kind, const char *bnd, struct buf *b)
 {
 	const struct config *cfg = server_config(mta->srv);
-	char date[64], until[64];
+	char date[64], until[64], error[QUEUE_ERROR_MAX];
 	size_t i;
 	int r;
 
@@ -144,8 +158,7 @@ bounce_text(struct mta *mta, const struct queue_env *env,
 			    env->rcpts[i].state == QUEUE_RCPT_EXPIRED ?
 			    "delivery time expired; last error: " :
 			    kind == BOUNCE_DELAYED ? "last error: " : "",
-			    env->rcpts[i].error[0] ? env->rcpts[i].error :
-			    "(no details)");
+			    bounce_error(&env->rcpts[i], error, sizeof(error)));
 	return r;
 }
 
@@ -155,7 +168,7 @@ bounce_status_part(struct mta *mta, const struct queue_env *env,
     enum bounce_kind kind, const char *bnd, struct buf *b)
 {
 	const struct config *cfg = server_config(mta->srv);
-	char date[64], until[64], status[16];
+	char date[64], until[64], status[16], error[QUEUE_ERROR_MAX];
 	size_t i;
 	int r;
 
@@ -177,7 +190,7 @@ bounce_status_part(struct mta *mta, const struct queue_env *env,
 		if (rc->error[0])
 			r |= buf_addf(b, "Diagnostic-Code: %s; %s\r\n",
 			    ascii_isdigit(rc->error[0]) ? "smtp" : "x-facteur",
-			    rc->error);
+			    bounce_error(rc, error, sizeof(error)));
 		/* RFC 3464 2.3.9: how long we keep trying. */
 		if (kind == BOUNCE_DELAYED)
 			r |= buf_addf(b, "Will-Retry-Until: %s\r\n", until);

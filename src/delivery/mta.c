@@ -438,6 +438,12 @@ mta_job_result(struct mta *mta, struct mta_job *job, size_t i, int code,
 		snprintf(r->error, sizeof(r->error), "%s%s%s", text,
 		    enh && enh[0] && !strstr(text, enh) ? " " : "",
 		    enh && enh[0] && !strstr(text, enh) ? enh : "");
+		/*
+		 * The text holds what remote hosts and DNS said; it becomes
+		 * a line of the envelope and of the failure report, where
+		 * a CR or LF would start a line of their choosing.
+		 */
+		cstr_unctrl(r->error);
 		if (code >= 500) {
 			r->state = QUEUE_RCPT_FAILED;
 			what = "failed";

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "config/config.h"
+#include "core/dname.h"
 #include "core/log.h"
 #include "delivery/mta_int.h"
 #include "dns/dns.h"
@@ -93,7 +94,16 @@ mta_mx_cmp(const void *a, const void *b)
 	return x->rnd < y->rnd ? -1 : x->rnd > y->rnd;
 }
 
-/* From MX rdata to d->mx[], sorted; -1 if it is a null MX. */
+/*
+ * From MX rdata to d->mx[], sorted; -1 if it is a null MX. A name that is
+ * not a host name (RFC 5321 2.3.5: a fully-qualified domain name of LDH
+ * labels) is skipped like one without an address: it is used as the TLS
+ * name, in logs, and in the error text kept in the queue and reported to
+ * the sender, so a hostile zone must not choose its bytes. When every
+ * name is skipped the caller finds no usable MX, a temporary failure like
+ * any other broken MX set (RFC 5321 5.1: reported as an error; the zone
+ * may be fixed before the message expires).
+ */
 static int
 mta_route_parse_mx(struct mta_dest *d, const struct dns_answer *ans)
 {
@@ -104,12 +114,20 @@ mta_route_parse_mx(struct mta_dest *d, const struct dns_answer *ans)
 	for (k = 0; k < ans->count && n < MTA_ROUTE_MX_MAX; k++) {
 		if (dns_rr_mx((const unsigned char *)ans->data[k],
 		    (size_t)ans->len[k], &mx[n].pref, mx[n].name,
-		    sizeof(mx[n].name)) == -1)
+		    sizeof(mx[n].name)) == -1) {
+			log_info("event=mx-invalid domain=%s mx=(unreadable)",
+			    log_qs(d->domain));
 			continue;
+		}
 		/* RFC 7505 3: "." alone at preference 0 is a null MX. */
 		if (mx[n].name[0] == '\0') {
 			if (ans->count == 1)
 				return -1;
+			continue;
+		}
+		if (!dname_valid(mx[n].name, strlen(mx[n].name), 0)) {
+			log_info("event=mx-invalid domain=%s mx=%s",
+			    log_qs(d->domain), log_qs(mx[n].name));
 			continue;
 		}
 		if (getrandom(&mx[n].rnd, sizeof(mx[n].rnd), 0) !=

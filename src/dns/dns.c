@@ -216,6 +216,21 @@ dns_on_result(void *arg, int err, struct ub_result *res)
 static void dns_start(struct dns_query *q);
 
 /*
+ * Runs fn(q) on the next loop turn. event_base_once() fails only when
+ * libevent cannot allocate: fatal, as for any allocation (xmalloc.h);
+ * carrying on would leave q's callback never called and its caller
+ * waiting for ever (a session, a delivery, an SPF check).
+ */
+static void
+dns_later(struct dns_query *q, event_callback_fn fn)
+{
+	struct timeval now = { 0, 0 };
+
+	if (event_base_once(q->dns->base, -1, EV_TIMEOUT, fn, q, &now) == -1)
+		fatal("dns: cannot schedule a query's answer");
+}
+
+/*
  * A cached answer, delivered on the next loop turn like any other (the
  * caller may not expect its callback inside dns_query()). Should it have
  * expired meanwhile, the question goes to libunbound after all.
@@ -268,7 +283,6 @@ dns_query(struct dns *dns, const char *name, int rrtype, dns_cb cb,
     void *arg)
 {
 	struct dns_query *q = xcalloc(1, sizeof(*q));
-	struct timeval now = { 0, 0 };
 	struct dns_answer ans;
 
 	q->dns = dns;
@@ -283,8 +297,7 @@ dns_query(struct dns *dns, const char *name, int rrtype, dns_cb cb,
 	dns->queries = q;
 	if (q->name[0] && dns_cache_get(dns->cache, q->name, rrtype,
 	    time(NULL), &ans))
-		event_base_once(dns->base, -1, EV_TIMEOUT, dns_cached_later, q,
-		    &now);
+		dns_later(q, dns_cached_later);
 	else
 		dns_start(q);
 	return q;
@@ -293,7 +306,6 @@ dns_query(struct dns *dns, const char *name, int rrtype, dns_cb cb,
 static void
 dns_start(struct dns_query *q)
 {
-	struct timeval now = { 0, 0 };
 	size_t len = strlen(q->name);
 	int id, r;
 
@@ -302,11 +314,9 @@ dns_start(struct dns_query *q)
 	if (len == 0 || len > DNS_NAME_TEXT_MAX ||
 	    (r = ub_resolve_async(q->dns->ctx, q->name, q->rrtype,
 	    1 /* IN */, q, dns_on_result, &id)) == UB_SYNTAX)
-		event_base_once(q->dns->base, -1, EV_TIMEOUT, dns_none_later,
-		    q, &now);
+		dns_later(q, dns_none_later);
 	else if (r != 0)
-		event_base_once(q->dns->base, -1, EV_TIMEOUT, dns_fail_later,
-		    q, &now);
+		dns_later(q, dns_fail_later);
 }
 
 void

@@ -9,6 +9,7 @@
 
 struct dns_cached {
 	time_t		 expires;
+	size_t		 size;		/* counted in dns_cache.bytes */
 	struct dns_answer ans;		/* data/len point into the copies */
 	char		**data;
 	int		*len;
@@ -16,6 +17,7 @@ struct dns_cached {
 
 struct dns_cache {
 	struct map	*map;		/* "rrtype/name" -> struct dns_cached */
+	size_t		 bytes;		/* the sizes of the entries */
 };
 
 static void
@@ -57,6 +59,22 @@ dns_cache_count(const struct dns_cache *c)
 	return map_count(c->map);
 }
 
+size_t
+dns_cache_bytes(const struct dns_cache *c)
+{
+	return c->bytes;
+}
+
+/* Frees an entry taken out of the map (NULL: none) and uncounts it. */
+static void
+dns_cache_drop(struct dns_cache *c, struct dns_cached *e)
+{
+	if (e == NULL)
+		return;
+	c->bytes -= e->size;
+	dns_cached_free(e);
+}
+
 /* "16/example.com": DNS names compare without case (RFC 4343). */
 static int
 dns_cache_key(const char *name, int rrtype, char *out, size_t size)
@@ -73,8 +91,16 @@ dns_cache_key(const char *name, int rrtype, char *out, size_t size)
 	return w;
 }
 
+static bool
+dns_cache_full(const struct dns_cache *c, size_t size)
+{
+	return map_count(c->map) >= DNS_CACHE_MAX ||
+	    c->bytes + size > DNS_CACHE_BYTES_MAX;
+}
+
+/* Room for one more entry of size bytes: the expired go, else all. */
 static void
-dns_cache_make_room(struct dns_cache *c, time_t now)
+dns_cache_make_room(struct dns_cache *c, size_t size, time_t now)
 {
 	const char *key;
 	void *v;
@@ -82,11 +108,20 @@ dns_cache_make_room(struct dns_cache *c, time_t now)
 
 	while (map_next(c->map, &pos, &key, &v))
 		if (((struct dns_cached *)v)->expires <= now)
-			dns_cached_free(map_del(c->map, key, strlen(key)));
-	if (map_count(c->map) >= DNS_CACHE_MAX) {
+			dns_cache_drop(c, map_del(c->map, key, strlen(key)));
+	if (dns_cache_full(c, size)) {
 		map_free(&c->map, dns_cached_free);
 		c->map = map_new();
+		c->bytes = 0;
 	}
+}
+
+/* What an entry holds in memory, roughly: the copies and their arrays. */
+static size_t
+dns_cached_size(size_t klen, int count, size_t rdata)
+{
+	return sizeof(struct dns_cached) + klen + 1 + ((size_t)count + 1) *
+	    (sizeof(char *) + sizeof(int)) + rdata + (size_t)count;
 }
 
 void
@@ -95,7 +130,7 @@ dns_cache_put(struct dns_cache *c, const char *name, int rrtype,
 {
 	char key[300];
 	struct dns_cached *e;
-	size_t total = 0;
+	size_t total = 0, size;
 	int i, klen;
 
 	if (ans->status == DNS_TEMPFAIL || ans->ttl == 0 || ans->bogus ||
@@ -106,10 +141,14 @@ dns_cache_put(struct dns_cache *c, const char *name, int rrtype,
 		total += (size_t)MAX(ans->len[i], 0);
 	if (total > DNS_CACHE_RDATA_MAX)
 		return;
-	if (map_count(c->map) >= DNS_CACHE_MAX)
-		dns_cache_make_room(c, now);
+	/* The answer it replaces (a get may have found it expired). */
+	dns_cache_drop(c, map_del(c->map, key, (size_t)klen));
+	size = dns_cached_size((size_t)klen, ans->count, total);
+	if (dns_cache_full(c, size))
+		dns_cache_make_room(c, size, now);
 	e = xcalloc(1, sizeof(*e));
 	e->expires = now + (time_t)MIN(ans->ttl, DNS_CACHE_TTL_MAX);
+	e->size = size;
 	e->ans = *ans;
 	e->data = xcalloc((size_t)ans->count + 1, sizeof(char *));
 	e->len = xcalloc((size_t)ans->count + 1, sizeof(int));
@@ -120,7 +159,8 @@ dns_cache_put(struct dns_cache *c, const char *name, int rrtype,
 	}
 	e->ans.data = e->data;
 	e->ans.len = e->len;
-	dns_cached_free(map_put(c->map, key, (size_t)klen, e));
+	c->bytes += size;
+	dns_cache_drop(c, map_put(c->map, key, (size_t)klen, e));
 }
 
 bool
@@ -131,12 +171,14 @@ dns_cache_get(struct dns_cache *c, const char *name, int rrtype,
 	struct dns_cached *e;
 	int klen = dns_cache_key(name, rrtype, key, sizeof(key));
 
-	if (klen == -1 || (e = map_get(c->map, key, (size_t)klen)) == NULL)
+	/*
+	 * An expired entry stays (put reclaims it): the caller may still
+	 * hold an answer this cache returned, which must stay valid until
+	 * the next put, as the header says.
+	 */
+	if (klen == -1 || (e = map_get(c->map, key, (size_t)klen)) == NULL ||
+	    e->expires <= now)
 		return false;
-	if (e->expires <= now) {
-		dns_cached_free(map_del(c->map, key, (size_t)klen));
-		return false;
-	}
 	*ans = e->ans;
 	ans->ttl = (uint32_t)(e->expires - now);
 	return true;

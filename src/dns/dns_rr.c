@@ -8,6 +8,25 @@
 
 #include "dns/dns_rr.h"
 
+/*
+ * RFC 2181 11 lets a label hold any octet; the names read here are host
+ * names (MX exchanges, PTR targets) that end up in logs, queue files and
+ * reports, so only the host name alphabet (RFC 1123 2.1) and '_' (service
+ * labels such as _dmarc) are kept. A '.', a backslash, a space or a
+ * control byte in a label would make a second name, an escape (to
+ * libunbound) or a line of our own (in a queue file).
+ */
+static bool
+dns_label_valid(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!ascii_isalnum((char)p[i]) && p[i] != '-' && p[i] != '_')
+			return false;
+	return true;
+}
+
 int
 dns_name_text(const unsigned char *p, size_t len, char *out, size_t size)
 {
@@ -25,6 +44,8 @@ dns_name_text(const unsigned char *p, size_t len, char *out, size_t size)
 			break;
 		if (l > DNS_LABEL_MAX || i + l > len)
 			return -1;	/* 0xc0 compression is not expected */
+		if (!dns_label_valid(p + i, l))
+			return -1;
 		if (o && o + 1 < size)
 			out[o++] = '.';
 		if (o + l >= size)

@@ -53,12 +53,57 @@ _Static_assert((uint64_t)QUEUE_RCPTS_MAX * (sizeof("rcpt expired 1000000 ") +
     20 + SMTP_ADDR_TEXT_MAX + sizeof("error 10000 ") + QUEUE_ERROR_MAX) +
     4096 < QUEUE_ENV_TEXT_MAX, "an envelope may not fit QUEUE_ENV_TEXT_MAX");
 
+static bool
+queue_text_ok(const char *s)
+{
+	for (; *s; s++)
+		if (ascii_iscntrl(*s))
+			return false;
+	return true;
+}
+
+/*
+ * An error text with its control characters as '?'. It is free text
+ * (a remote host's reply, a host name from DNS) and only informs: a
+ * CR or LF written as is would end the line, and what followed would
+ * be read back as lines of the envelope, recipients included.
+ */
+static int
+queue_add_text(struct buf *out, const char *s)
+{
+	size_t n;
+	int r = 0;
+
+	while (*s) {
+		for (n = 0; s[n] && !ascii_iscntrl(s[n]); n++)
+			;
+		r |= buf_add(out, s, n);
+		s += n;
+		if (*s) {
+			r |= buf_addc(out, '?');
+			s++;
+		}
+	}
+	return r;
+}
+
 int
 queue_env_format(const struct queue_env *env, struct buf *out)
 {
 	size_t i;
 	int r;
 
+	/*
+	 * The identifiers and addresses must read back as written: one with
+	 * a control character (the parsers refuse them, so a bug) is
+	 * refused rather than changed into another address.
+	 */
+	if (!queue_text_ok(env->qid) || !queue_text_ok(env->from) ||
+	    !queue_text_ok(env->auth))
+		return -1;
+	for (i = 0; i < env->nrcpts; i++)
+		if (!queue_text_ok(env->rcpts[i].addr))
+			return -1;
 	r = buf_addf(out, QUEUE_ENV_KEY_FMT "created %lld\nfrom%s%s\n"
 	    "auth %s\nflags", env->qid, (long long)env->created,
 	    env->from[0] ? " " : "", env->from, env->auth[0] ? env->auth :
@@ -79,9 +124,11 @@ queue_env_format(const struct queue_env *env, struct buf *out)
 		    state_names[env->rcpts[i].state], env->rcpts[i].attempts,
 		    (long long)env->rcpts[i].next_try, env->rcpts[i].addr);
 	for (i = 0; i < env->nrcpts; i++)
-		if (env->rcpts[i].error[0])
-			r |= buf_addf(out, "error %zu %s\n", i,
-			    env->rcpts[i].error);
+		if (env->rcpts[i].error[0]) {
+			r |= buf_addf(out, "error %zu ", i);
+			r |= queue_add_text(out, env->rcpts[i].error);
+			r |= buf_addc(out, '\n');
+		}
 	return r ? -1 : 0;
 }
 
@@ -92,7 +139,7 @@ queue_copy_text(struct str v, char *out, size_t size)
 	size_t i;
 
 	for (i = 0; i < v.len; i++)
-		if ((unsigned char)v.p[i] < 0x20 || v.p[i] == 0x7f)
+		if (ascii_iscntrl(v.p[i]))
 			return -1;
 	return str_copy(out, size, v);
 }

@@ -22,7 +22,8 @@
  *   rcpt pending 0 1795965739 bob@remote.example
  *   error 0 451 4.7.1 greylisted, try again later
  * "rcpt" fields: state, attempts, next attempt (unix time), address.
- * "error N text" is the last error of recipient N (0-based).
+ * "error N text" is the last error of recipient N (0-based), with any
+ * control character written as '?': free text never ends its line early.
  */
 #ifndef FACTEUR_QUEUE_ENV_H
 #define FACTEUR_QUEUE_ENV_H
@@ -87,6 +88,10 @@ void queue_env_release(struct queue_env *env);
 /* Appends a pending recipient. */
 void queue_env_add_rcpt(struct queue_env *env, const char *addr,
     time_t next_try);
+/*
+ * 0, or -1 when out is full or an identifier or address holds a control
+ * character (which no parser lets in: refused, not rewritten).
+ */
 int queue_env_format(const struct queue_env *env, struct buf *out);
 /* 0, or -1 with a static reason in *error_r. */
 int queue_env_parse(const char *p, size_t len, struct queue_env *env,

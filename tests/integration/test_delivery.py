@@ -826,3 +826,99 @@ def test_a_destination_refusing_every_connection_is_deferred(world):
         assert len(w.f.queue_ids()) == 10
     finally:
         sink.stop()
+
+
+class HostileDns:
+    """A DNS server on loopback that serves what dnsmasq refuses to: MX
+    records of one domain whose exchange labels hold any byte (a line
+    end, a space). mx: [(preference, [label bytes, ...])]. Every A query
+    gets 127.0.0.2, everything else no data; a TTL of 0, so nothing is
+    kept."""
+
+    def __init__(self, domain, mx):
+        import struct
+        self.struct = struct
+        self.domain, self.mx = domain.encode(), mx
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def resolver(self):
+        return f"127.0.0.1:{self.port}"
+
+    def serve(self):
+        while True:
+            try:
+                query, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            reply = self.answer(query)
+            if reply:
+                self.sock.sendto(reply, peer)
+
+    def answer(self, q):
+        pack = self.struct.pack
+        if len(q) < 12 or q[4:6] != b"\x00\x01":
+            return None
+        qid, flags = self.struct.unpack("!HH", q[:4])
+        i, labels = 12, []
+        while 0 < q[i] < 64:
+            labels.append(q[i + 1:i + 1 + q[i]])
+            i += 1 + q[i]
+        qtype = self.struct.unpack("!H", q[i + 1:i + 3])[0]
+        question = q[12:i + 5]
+        rdatas = []
+        if qtype == 15 and b".".join(labels).lower() == self.domain:
+            for pref, names in self.mx:
+                rdatas.append(pack("!H", pref) +
+                              b"".join(bytes([len(n)]) + n for n in names) + b"\0")
+        elif qtype == 1:
+            rdatas.append(socket.inet_aton("127.0.0.2"))
+        head = pack("!HHHHHH", qid, 0x8480 | (flags & 0x0100), 1, len(rdatas), 0, 0)
+        # Each answer's owner is the question's name (pointer to offset 12).
+        return head + question + b"".join(
+            b"\xc0\x0c" + pack("!HHIH", qtype, 1, 0, len(r)) + r for r in rdatas)
+
+    def stop(self):
+        self.sock.close()
+
+
+def test_a_hostile_mx_name_cannot_add_recipients(world, sinks):
+    """An MX name is DNS data: one whose labels hold a line end used to be
+    copied into the recipient's error text ("<mx>[ip] said: ..."), which
+    the envelope writes as one line, so it added a recipient at the next
+    load; it reached the failure report too. Such a name is refused now,
+    as is one that is not a host name (mx_1), the next MX is used, and
+    neither the queue nor the report holds it."""
+    evil = [b"mx\nrcpt pending 0 0 victim@target", b"example\nerror 0 x",
+            b"evil", b"test"]
+    dns = HostileDns("evil.test", [(10, evil), (15, [b"mx_1", b"evil", b"test"]),
+                                   (20, [b"mx2", b"evil", b"test"])])
+    try:
+        w = world.setup(extra={"dns.resolver": dns.resolver})
+        sink = sinks("127.0.0.2", w.port, rcpt_reply=lambda a:
+                     "451 4.7.1 later" if a.startswith("bob") else "550 5.1.1 no such user")
+        submit(w.f, ["bob@evil.test"], subject="deferred")
+        w.f.wait_log("event=deferred .*to=bob@evil.test")
+        submit(w.f, ["carol@evil.test"], subject="bounced")
+        [dsn] = w.f.wait_messages("alice@example.test", 1)
+        w.f.stop()
+    finally:
+        dns.stop()
+    assert b"victim" not in dsn.read_bytes()
+    _, (text, status, _) = dsn_of(dsn)
+    assert "Status: 5.1.1" in status.as_string()
+    assert "mx2.evil.test[127.0.0.2] said: 550 5.1.1" in text.get_content()
+    [qid] = w.f.queue_ids()
+    env, _ = w.f.queue_entry(qid)
+    assert "victim" not in env
+    rcpts = [line for line in env.splitlines() if line.startswith("rcpt ")]
+    assert len(rcpts) == 1 and rcpts[0].endswith(" bob@evil.test"), env
+    assert re.search(r"^error 0 mx2\.evil\.test\[127\.0\.0\.2\] said: 451 4\.7\.1 later",
+                     env, re.M), env
+    assert sink.attempts and set(sink.attempts) <= {"bob@evil.test", "carol@evil.test"}
+    assert "event=mx-invalid domain=evil.test mx=(unreadable)" in w.f.log()
+    assert "event=mx-invalid domain=evil.test mx=mx_1.evil.test" in w.f.log()

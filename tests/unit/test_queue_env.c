@@ -587,3 +587,103 @@ TEST(queue_env_add_rcpt_and_names)
 	CHECK_EQ_STR(env.rcpts[1].error, "");
 	queue_env_release(&env);
 }
+
+/*
+ * An error text is free text from remote hosts and DNS (an MX name): a
+ * line end in it must not become a line of the envelope. Before, an MX
+ * name holding "\nrcpt pending 0 0 x@y\nerror 0 " added a recipient at
+ * the next load (a malformed last line made the entry unreadable
+ * instead). The control characters are written as '?' and the
+ * recipients read back are exactly the ones written.
+ */
+TEST(queue_env_error_cannot_add_lines)
+{
+	static const char *const errors[] = {
+		/* As mta_describe() made it from a hostile MX name. */
+		("mx\nrcpt pending 0 0 victim@target.example\nerror 0 x.test"
+		    "[192.0.2.1] said: 451 4.7.1 later (in reply to RCPT TO)"),
+		"mx\nrcpt pending 0 0 victim@target.example\n[192.0.2.1] said",
+		"x\r\nrcpt pending 0 0 victim@target.example",
+		"\nerror 0 forged",
+		"\n",
+		"tab\there, bell\a, del\x7f, esc\x1b",
+	};
+	static const char *const want[] = {
+		("mx?rcpt pending 0 0 victim@target.example?error 0 x.test"
+		    "[192.0.2.1] said: 451 4.7.1 later (in reply to RCPT TO)"),
+		"mx?rcpt pending 0 0 victim@target.example?[192.0.2.1] said",
+		"x??rcpt pending 0 0 victim@target.example",
+		"?error 0 forged",
+		"?",
+		"tab?here, bell?, del?, esc?",
+	};
+	struct queue_env env, back;
+	struct buf text;
+	const char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(errors); i++) {
+		queue_env_init(&env);
+		CHECK_EQ_INT(cstr_copy(env.qid, sizeof(env.qid),
+		    "5f0c0e1a2b3c4d5e"), 0);
+		CHECK_EQ_INT(cstr_copy(env.from, sizeof(env.from),
+		    "alice@example.test"), 0);
+		env_set_rcpt(&env, "bob@remote.example", QUEUE_RCPT_PENDING,
+		    1, 7, errors[i]);
+		env_set_rcpt(&env, "carol@remote.example", QUEUE_RCPT_SENT,
+		    1, 0, "");
+		buf_init(&text, 1 << 20);
+		CHECK_EQ_INT(queue_env_format(&env, &text), 0);
+		CHECKF(queue_env_parse(buf_data(&text), buf_len(&text), &back,
+		    &err) == 0, "case %zu: parse failed (%s) on:\n%s", i, err,
+		    buf_cstr(&text));
+		if (back.nrcpts > 0) {
+			CHECK_EQ_INT(back.nrcpts, 2);
+			CHECK_EQ_STR(back.rcpts[0].addr, "bob@remote.example");
+			CHECK_EQ_STR(back.rcpts[0].error, want[i]);
+			CHECK_EQ_STR(back.rcpts[1].addr,
+			    "carol@remote.example");
+			CHECK_EQ_INT(back.rcpts[1].state, QUEUE_RCPT_SENT);
+			CHECK_EQ_STR(back.rcpts[1].error, "");
+		}
+		queue_env_release(&back);
+		buf_release(&text);
+		queue_env_release(&env);
+	}
+}
+
+/*
+ * Addresses and identifiers must read back as written: one with a
+ * control character (no parser lets one in) is refused, not rewritten
+ * into another address.
+ */
+TEST(queue_env_format_refuses_control_in_addresses)
+{
+	static const char *const bad[] = { "a\nb@x.test", "a\rb@x.test",
+	    "a\tb@x.test", "a\x7f@x.test" };
+	struct queue_env env;
+	struct buf text;
+	size_t i;
+	int field;
+
+	for (i = 0; i < ARRAY_LEN(bad); i++)
+		for (field = 0; field < 4; field++) {
+			queue_env_init(&env);
+			CHECK_EQ_INT(cstr_copy(env.qid, sizeof(env.qid), "q"),
+			    0);
+			queue_env_add_rcpt(&env, "ok@x.test", 0);
+			if (field == 0)
+				cstr_copy(env.from, sizeof(env.from), bad[i]);
+			else if (field == 1)
+				cstr_copy(env.auth, sizeof(env.auth), bad[i]);
+			else if (field == 2)
+				queue_env_add_rcpt(&env, bad[i], 0);
+			else
+				cstr_copy(env.qid, sizeof(env.qid), "q\n");
+			buf_init(&text, 1 << 20);
+			CHECKF(queue_env_format(&env, &text) == -1,
+			    "field %d, \"%s\": formatted", field, bad[i]);
+			buf_release(&text);
+			queue_env_release(&env);
+		}
+}
