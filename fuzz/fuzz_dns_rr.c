@@ -2,9 +2,9 @@
  * fuzz_dns_rr.c - libFuzzer harness for dns_rr.c: resource record data as
  * a hostile DNS server would send it. The first byte picks the record
  * type; the rest is the rdata. Checks: a name is NUL-terminated, lower
- * case, at most 255 octets, of letters, digits, '-', '_' and '.' only;
- * an MX parse consumes its whole rdata; an address parse gives the right
- * family.
+ * case, at most 255 octets, without a control byte, a space or a
+ * backslash (dots only between labels); an MX parse consumes its whole
+ * rdata; an address parse gives the right family.
  */
 #include "core/common.h"
 
@@ -24,7 +24,9 @@ check_name(const char *name, size_t size)
 		abort();
 	for (i = 0; i < len; i++)
 		if ((name[i] >= 'A' && name[i] <= 'Z') ||
-		    (!ascii_isalnum(name[i]) && strchr("-_.", name[i]) == NULL))
+		    (unsigned char)name[i] < 0x21 || name[i] == 0x7f ||
+		    name[i] == '\\' || (name[i] == '.' && (i == 0 ||
+		    name[i - 1] == '.' || i + 1 == len)))
 			abort();
 }
 

@@ -9,12 +9,13 @@
 #include "dns/dns_rr.h"
 
 /*
- * RFC 2181 11 lets a label hold any octet; the names read here are host
- * names (MX exchanges, PTR targets) that end up in logs, queue files and
- * reports, so only the host name alphabet (RFC 1123 2.1) and '_' (service
- * labels such as _dmarc) are kept. A '.', a backslash, a space or a
- * control byte in a label would make a second name, an escape (to
- * libunbound) or a line of our own (in a queue file).
+ * RFC 2181 11 lets a label hold any octet, and SPF's test suite (RFC 7208
+ * 7.1) expects an MX named "foo:bar/baz.example.com" to be looked up. What
+ * a name read here may not hold is what would change its meaning where it
+ * goes: a control byte (a line of our own in a queue file or a report,
+ * a field in a log), a '.' inside a label (a second name) or a backslash
+ * (an escape, to libunbound). Names used to deliver are checked further
+ * as host names (mta_route_parse_mx()).
  */
 static bool
 dns_label_valid(const unsigned char *p, size_t len)
@@ -22,7 +23,8 @@ dns_label_valid(const unsigned char *p, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (!ascii_isalnum((char)p[i]) && p[i] != '-' && p[i] != '_')
+		if (p[i] < 0x21 || p[i] == 0x7f || p[i] == '.' ||
+		    p[i] == '\\')
 			return false;
 	return true;
 }

@@ -1,8 +1,9 @@
 /*
  * test_dns_rr.c - reading rdata as a hostile DNS server sends it: names
- * whose labels hold bytes no host name has are refused, so that an MX or
- * PTR name can never carry a line end, a space or an escape into a log,
- * a query, the queue or a report.
+ * whose labels hold a control byte, a space, a dot or a backslash are
+ * refused, so that an MX or PTR name can never carry a line end, a second
+ * name or an escape into a log, a query, the queue or a report; other
+ * bytes pass (RFC 2181 11: SPF's test suite looks up "foo:bar/baz").
  */
 #include "core/common.h"
 
@@ -30,6 +31,9 @@ TEST(dns_name_text_accepts_host_and_service_names)
 		{ WIRE("\x02s1\x0a_domainkey\x07" "example\x03" "com\x00"),
 		    "s1._domainkey.example.com" },
 		{ WIRE("\x06mx-1_a\x01" "9\x04test\x00"), "mx-1_a.9.test" },
+		/* RFC 7208's suite, 7.1/2: an MX with ':' and '/'. */
+		{ WIRE("\x0b" "foo:bar/baz\x07" "example\x03" "com\x00"),
+		    "foo:bar/baz.example.com" },
 		{ WIRE("\x00"), "" },				/* the root */
 	};
 	char out[256];
@@ -53,8 +57,6 @@ TEST(dns_name_text_refuses_odd_bytes)
 		WIRE("\x03" "a b\x04test\x00"),			/* space */
 		WIRE("\x03" "a\\b\x04test\x00"),		/* backslash */
 		WIRE("\x03" "a.b\x04test\x00"),			/* a dot */
-		WIRE("\x03" "a\x80" "b\x04test\x00"),		/* 0x80 */
-		WIRE("\x03" "a\xc3\xa9\x04test\x00"),		/* UTF-8 */
 		WIRE("\x03" "a\x00" "b\x04test\x00"),		/* NUL */
 		WIRE("\x02" "a\x7f\x04test\x00"),		/* DEL */
 		WIRE("\x04test\x03" "a\tb\x00"),		/* in a later label */
