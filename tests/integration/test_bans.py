@@ -146,6 +146,7 @@ def test_a_long_ban_list_is_listed_whole(guarded):
                     for i in range(3000))
     (f.data_dir / "bans").write_text("# facteur bans\n" + lines)
     f.start()
+    f.wait_log("event=start")           # the control socket is made just before
     out = f.cli("ban", "list").stdout
     assert out.count(" banned for ") == 3000 and out.endswith("ok 3000 banned\n")
 
