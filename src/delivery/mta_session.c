@@ -445,7 +445,13 @@ mta_body_pump(struct mta_session *ms)
 			close(ms->fd);
 			ms->fd = -1;
 			ms->state = MS_DOT;
-			mta_set_timeout(ms, MTA_T_DOT);
+			/*
+			 * RFC 5321 4.5.3.2.6: 10 minutes for the reply, from
+			 * when the dot has left (conn restarts the read timer
+			 * when the output empties); the last blocks still
+			 * have 3 minutes each to go out.
+			 */
+			conn_set_timeouts(ms->conn, MTA_T_DOT, MTA_T_BLOCK);
 			break;
 		}
 		conn_write(ms->conn, out,
@@ -522,11 +528,22 @@ mta_on_ehlo(struct mta_session *ms, char *err, size_t errsize)
 static void
 mta_on_starttls(struct mta_session *ms)
 {
+	size_t pending;
+
 	if (ms->reply.code != 220) {
 		ms->no_tls = true;	/* offered but refused: go on plain */
 		mta_after_ehlo(ms);
 		return;
 	}
+	/*
+	 * Plaintext after the 220 was sent before TLS, maybe by a man in
+	 * the middle: never read as the server's words inside TLS (RFC
+	 * 3207 4.2); conn_start_tls_client() drops it.
+	 */
+	if ((pending = conn_input_len(ms->conn)) != 0)
+		log_warn("event=mta-starttls-injection sid=%s host=%s ip=%s "
+		    "discarded=%zu", ms->id, log_qs(mta_here(ms)->host),
+		    mta_here(ms)->ip, pending);
 	if (conn_start_tls_client(ms->conn, ms->mta->tls, mta_here(ms)->host)
 	    == -1) {
 		mta_session_failed(ms, "cannot start TLS");
@@ -654,7 +671,13 @@ mta_on_data(struct mta_session *ms, char *err, size_t errsize)
 	}
 	ms->state = MS_BODY;
 	smtp_stuff_init(&ms->stuff);
-	mta_set_timeout(ms, MTA_T_BLOCK);
+	/*
+	 * RFC 5321 4.5.3.2.5: 3 minutes for each block to be sent, which
+	 * the write timeout counts from each write that moves. The server
+	 * says nothing until the final dot: a read timeout here would cap
+	 * the whole upload, however fast it goes.
+	 */
+	conn_set_timeouts(ms->conn, 0, MTA_T_BLOCK);
 	mta_body_pump(ms);
 }
 
@@ -799,7 +822,9 @@ mta_on_conn(void *arg, enum conn_event ev)
 		break;
 	case CONN_EV_TIMEOUT:
 		mta_session_failed(ms, ms->state == MS_CONNECT ?
-		    "connection timed out" : "timeout waiting for the server");
+		    "connection timed out" : ms->state == MS_BODY ?
+		    "timeout sending the message (the server stopped "
+		    "reading)" : "timeout waiting for the server");
 		break;
 	case CONN_EV_EOF:
 	case CONN_EV_ERROR:

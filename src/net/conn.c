@@ -33,11 +33,13 @@ struct conn {
 	bool			 closing;
 	bool			 handshaking;
 	bool			 connecting;
-	bool			 failed;	/* connect() refused at once */
+	bool			 failed;	/* report CONN_EV_ERROR next turn */
+	bool			 starting_tls;	/* inside conn_start_tls*() */
 	bool			 want_drain;	/* report CONN_EV_DRAINED */
 	bool			 write_blocked;	/* see conn_write_blocked() */
 	unsigned		 close_polls;
-	unsigned		 timeout;
+	unsigned		 rtimeout;	/* seconds, 0: none */
+	unsigned		 wtimeout;
 };
 
 static void conn_on_read(struct bufferevent *bev, void *arg);
@@ -55,6 +57,15 @@ conn_try_close(struct conn *c)
 	struct bufferevent *under = bufferevent_get_underlying(c->bev);
 	struct timeval tv = { 0, 10000 };
 
+	/*
+	 * No TLS session yet (a handshake that timed out or never began):
+	 * what was written could only leave once a handshake we no longer
+	 * wait for has finished, so the connection is not held for it.
+	 */
+	if (c->handshaking) {
+		c->cb(c->arg, CONN_EV_CLOSED);
+		return;
+	}
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
 		return;		/* the write callback calls again */
 	if (under && evbuffer_get_length(bufferevent_get_output(under)) != 0 &&
@@ -72,18 +83,37 @@ conn_on_kick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->failed)
+	if (c->failed) {
+		c->failed = false;
 		c->cb(c->arg, CONN_EV_ERROR);
+	}
 	else if (c->closing)
 		conn_try_close(c);
 	else if (!c->paused)
 		c->cb(c->arg, CONN_EV_READ);
 }
 
+/*
+ * Also called each time the output has all left. A TLS filter's timers
+ * are plain timers: libevent arms its write timer at each write and
+ * when the handshake ends, and leaves it running once the output is
+ * empty, where a socket's stops; setting the timeouts again disarms it.
+ * It restarts the read timer too, on any connection: the wait for an
+ * answer counts from when the request has left (RFC 5321 4.5.3.2.6: 10
+ * minutes after the final dot, not after it was queued).
+ */
+static void
+conn_apply_timeouts(struct conn *c)
+{
+	struct timeval rtv = { c->rtimeout, 0 }, wtv = { c->wtimeout, 0 };
+
+	bufferevent_set_timeouts(c->bev, c->rtimeout ? &rtv : NULL,
+	    c->wtimeout ? &wtv : NULL);
+}
+
 static void
 conn_setup_bev(struct conn *c)
 {
-	struct timeval tv = { c->timeout, 0 };
 	struct bufferevent *under = bufferevent_get_underlying(c->bev);
 
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
@@ -98,13 +128,22 @@ conn_setup_bev(struct conn *c)
 	 */
 	if (under)
 		bufferevent_setwatermark(under, EV_WRITE, 0, CONN_WRITE_LOW);
-	bufferevent_set_timeouts(c->bev, c->timeout ? &tv : NULL,
-	    c->timeout ? &tv : NULL);
+	/*
+	 * The filter's timers alone count, from the handshake on: the
+	 * socket's would keep the limits they had when TLS started
+	 * (conn_set_timeout() sets the filter's), and would end a TLS
+	 * session at the command timeout in the middle of DATA. They
+	 * would also be kept alive by TLS records that carry no data.
+	 */
+	if (under)
+		bufferevent_set_timeouts(under, NULL, NULL);
 	if (c->paused || c->closing || c->write_blocked)
 		bufferevent_disable(c->bev, EV_READ);
 	else
 		bufferevent_enable(c->bev, EV_READ);
 	bufferevent_enable(c->bev, EV_WRITE);
+	/* Last: setting them arms a filter's read timer if reading only. */
+	conn_apply_timeouts(c);
 }
 
 struct conn *
@@ -167,11 +206,15 @@ conn_free(struct conn **cp)
 void
 conn_set_timeout(struct conn *c, unsigned seconds)
 {
-	struct timeval tv = { seconds, 0 };
+	conn_set_timeouts(c, seconds, seconds);
+}
 
-	c->timeout = seconds;
-	bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL,
-	    seconds ? &tv : NULL);
+void
+conn_set_timeouts(struct conn *c, unsigned rd, unsigned wr)
+{
+	c->rtimeout = rd;
+	c->wtimeout = wr;
+	conn_apply_timeouts(c);
 }
 
 /*
@@ -187,6 +230,7 @@ static void
 conn_tls_ready(struct conn *c)
 {
 	c->handshaking = false;
+	conn_apply_timeouts(c);		/* the write timer, re-armed */
 	c->cb(c->arg, CONN_EV_TLS_READY);
 }
 
@@ -215,6 +259,8 @@ conn_on_write(struct bufferevent *bev, void *arg)
 		conn_try_close(c);
 		return;
 	}
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_apply_timeouts(c);
 	if (c->write_blocked) {
 		/* Down to CONN_WRITE_LOW: the client reads; read it again. */
 		c->write_blocked = false;
@@ -235,6 +281,17 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
+	if (c->starting_tls) {
+		/*
+		 * The handshake failed inside conn_start_tls*(), from the
+		 * bufferevent_enable() of conn_setup_bev(): reported on the
+		 * next turn, as the caller does not expect its callback
+		 * (which may free the conn) before the call returns.
+		 */
+		c->failed = true;
+		event_active(c->kick, 0, 0);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		if (c->connecting) {
 			c->connecting = false;
@@ -434,33 +491,52 @@ conn_shutdown(struct conn *c)
 	event_active(c->kick, 0, 0);
 }
 
-int
-conn_start_tls(struct conn *c, SSL_CTX *ctx)
+/*
+ * Puts a TLS filter over the connection. Input still buffered is
+ * plaintext that came after the STARTTLS exchange, which a man in the
+ * middle may have injected: it is never read as part of the TLS stream
+ * (RFC 3207 4; callers that log it discard it first).
+ */
+static void
+conn_tls_filter(struct conn *c, SSL *ssl, enum bufferevent_ssl_state state)
 {
 	struct bufferevent *tls;
-	SSL *ssl = SSL_new(ctx);
 
-	if (ssl == NULL)
-		return -1;
-	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (tls == NULL) {
-		SSL_free(ssl);
-		return -1;
-	}
+	conn_discard_input(c);
+	/*
+	 * A failure here is out of memory. It also leaves unknown whether
+	 * libevent freed the SSL and the socket's bufferevent (it does on
+	 * some of its failure paths, not on others): nothing safe to go
+	 * on with, so fatal as any allocation failure (core/xmalloc.h).
+	 */
+	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl, state,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL)
+		fatal("conn: out of memory creating a TLS filter");
 	/* A client that closes without close_notify is an EOF, not an error. */
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	c->bev = tls;
 	c->ssl = ssl;
 	c->handshaking = true;
+	c->starting_tls = true;
 	conn_setup_bev(c);
+	c->starting_tls = false;
+}
+
+int
+conn_start_tls(struct conn *c, SSL_CTX *ctx)
+{
+	SSL *ssl = SSL_new(ctx);
+
+	if (ssl == NULL)
+		return -1;
+	conn_tls_filter(c, ssl, BUFFEREVENT_SSL_ACCEPTING);
 	return 0;
 }
 
 int
 conn_start_tls_client(struct conn *c, SSL_CTX *ctx, const char *host)
 {
-	struct bufferevent *tls;
 	SSL *ssl = SSL_new(ctx);
 
 	if (ssl == NULL)
@@ -468,17 +544,7 @@ conn_start_tls_client(struct conn *c, SSL_CTX *ctx, const char *host)
 	/* RFC 6066 3: SNI; RFC 6125: the name the certificate must match. */
 	SSL_set_tlsext_host_name(ssl, host);
 	SSL_set1_host(ssl, host);
-	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (tls == NULL) {
-		SSL_free(ssl);
-		return -1;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
-	c->bev = tls;
-	c->ssl = ssl;
-	c->handshaking = true;
-	conn_setup_bev(c);
+	conn_tls_filter(c, ssl, BUFFEREVENT_SSL_CONNECTING);
 	return 0;
 }
 

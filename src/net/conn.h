@@ -10,7 +10,8 @@
  *  - pausing input while a command waits for slow work (fsync), and
  *    resuming with a deferred kick so buffered input is processed again;
  *  - pausing it too while replies pile up unread (conn_write_blocked);
- *  - an idle timeout, reported as CONN_EV_TIMEOUT;
+ *  - a read timeout (the peer silent) and a write timeout (output that
+ *    does not move), reported as CONN_EV_TIMEOUT;
  *  - conn_shutdown(): stop reading, flush what is written, then close and
  *    report CONN_EV_CLOSED exactly once (the owner frees itself then);
  *  - TLS: a server-side handshake on an existing connection (STARTTLS) or
@@ -32,7 +33,7 @@ typedef struct ssl_ctx_st SSL_CTX;
 enum conn_event {
 	CONN_EV_READ,		/* input is available (or a resume kick) */
 	CONN_EV_EOF,		/* the client closed its side */
-	CONN_EV_TIMEOUT,	/* nothing read for the idle timeout */
+	CONN_EV_TIMEOUT,	/* read or write timeout, see conn_set_timeouts */
 	CONN_EV_ERROR,		/* socket or TLS error */
 	CONN_EV_TLS_READY,	/* handshake done */
 	CONN_EV_CLOSED,		/* after conn_shutdown(): gone, free owner */
@@ -54,7 +55,18 @@ struct conn *conn_connect(struct event_base *base, const struct sockaddr *sa,
 /* Closes at once, without flushing and without CONN_EV_CLOSED. */
 void conn_free(struct conn **c);
 
+/* The same limit for reading and for writing (0: none). */
 void conn_set_timeout(struct conn *c, unsigned seconds);
+/*
+ * rd: seconds of silence from the peer, counted from the last input or
+ * from the moment our output last emptied, whichever is later (the
+ * wait for an answer starts when the request has left); wr: seconds a
+ * write may go without progress, counted only while output waits. 0:
+ * none. Under TLS they apply to the TLS stream: a handshake gets rd (a
+ * peer that never begins it is cut then), and TLS records that carry
+ * no data do not count as input.
+ */
+void conn_set_timeouts(struct conn *c, unsigned rd, unsigned wr);
 
 /*
  * 1: *line holds one line with its LF, valid until the next read call;
@@ -95,14 +107,24 @@ bool conn_write_blocked(struct conn *c);
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);
 bool conn_paused(const struct conn *c);
+/*
+ * See above; while a TLS handshake has not finished, CONN_EV_CLOSED
+ * comes on the next turn, without a flush: nothing can leave before it.
+ */
 void conn_shutdown(struct conn *c);
 
-/* Starts a server-side TLS handshake; CONN_EV_TLS_READY or _ERROR. */
+/*
+ * Starts a server-side TLS handshake; CONN_EV_TLS_READY or _ERROR, never
+ * from inside the call. Input not yet read is dropped first: it came in
+ * plaintext after the STARTTLS exchange (RFC 3207 4). -1 (nothing
+ * changed) when no SSL can be made.
+ */
 int conn_start_tls(struct conn *c, SSL_CTX *ctx);
 /*
- * Starts a client-side handshake with SNI and host name checking armed;
- * the handshake does not fail on a bad certificate (opportunistic TLS,
- * RFC 7435): conn_tls_verified() tells afterwards.
+ * Starts a client-side handshake as conn_start_tls() does, with SNI and
+ * host name checking armed; the handshake does not fail on a bad
+ * certificate (opportunistic TLS, RFC 7435): conn_tls_verified() tells
+ * afterwards.
  */
 int conn_start_tls_client(struct conn *c, SSL_CTX *ctx, const char *host);
 bool conn_tls_verified(const struct conn *c);

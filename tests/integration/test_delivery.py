@@ -547,6 +547,89 @@ class PlainServer:
         self.sock.close()
 
 
+class InjectingStartTlsServer:
+    """A receiver whose reply to STARTTLS comes with plaintext behind it
+    in the same write, as a man in the middle would add (RFC 3207 4.2):
+    then TLS, then SMTP inside it. Records each message and whether it
+    came over TLS."""
+
+    def __init__(self, host, port, ctx, inject=b"250 injected\r\n"):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(5)
+        self.ctx, self.inject = ctx, inject
+        self.messages = []
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                self.session(c)
+            except (OSError, ConnectionError):
+                pass
+            c.close()
+
+    def session(self, c):
+        tls = False
+        f = c.makefile("rb")
+        c.sendall(b"220 mitm.test\r\n")
+        while line := f.readline():
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                c.sendall(b"250-mitm.test\r\n" + (b"" if tls else b"250-STARTTLS\r\n") +
+                          b"250 8BITMIME\r\n")
+            elif verb == b"STAR" and not tls:
+                c.sendall(b"220 go ahead\r\n" + self.inject)
+                c = self.ctx.wrap_socket(c, server_side=True)
+                f, tls = c.makefile("rb"), True
+            elif verb == b"DATA":
+                c.sendall(b"354 go\r\n")
+                data = b""
+                while (l := f.readline()) not in (b".\r\n", b""):
+                    data += l
+                self.messages.append((tls, data))
+                c.sendall(b"250 2.0.0 ok\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+    def stop(self):
+        self.sock.close()
+
+
+def test_plaintext_after_the_starttls_reply_is_discarded(world, tmp_path):
+    """Bytes behind the 220 to STARTTLS were fed to the TLS handshake:
+    its failure came back from inside conn_start_tls_client(), where the
+    session freed the connection that conn_start_tls_client() then used,
+    and facteur crashed. They are now dropped, the handshake goes on,
+    and the message is sent inside TLS."""
+    import ssl
+    key, crt = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(crt), "-days", "1", "-subj", "/CN=mx1.remote.test"],
+                   check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(crt, key)
+    w = world.setup()
+    mx = InjectingStartTlsServer("127.0.0.2", w.port, ctx)
+    try:
+        submit(w.f, ["bob@remote.test"], subject="behind a mitm")
+        wait_queue_empty(w.f)
+        [(tls, data)] = mx.messages
+        assert tls and b"Subject: behind a mitm" in data
+        assert re.search(r"event=mta-starttls-injection .*discarded=14", w.f.log())
+        assert w.f.proc.poll() is None
+    finally:
+        mx.stop()
+
+
 def test_8bit_not_sent_to_old_server(world):
     w = world.setup()
     old = PlainServer("127.0.0.2", w.port)

@@ -385,3 +385,92 @@ def test_bad_certificate_config_refused(make_facteur, tmp_path):
     f.proc = None
     f.logf.close()
     assert "event=fatal" in f.log() and "nope.pem" in f.log()
+
+
+# --------------------------------------------------------------------------
+# timeouts under TLS: the limits of [limits] apply to the TLS session, not
+# to the socket below it, which kept those it had when TLS started
+
+def tls_timeouts_server(make_facteur, **limits):
+    f = make_facteur(listen={"smtp": "127.0.0.1", "submissions": "127.0.0.1"},
+                     extra={f"limits.{k}": v for k, v in limits.items()})
+    f.add_user("alice@example.test")
+    f.add_user("bob@example.test")
+    return f.start()
+
+
+def tls_data(f, kind):
+    """An smtplib client inside TLS (STARTTLS on the MX listener, or
+    implicit TLS), the transaction open: DATA answered 354."""
+    if kind == "submissions":
+        s = smtplib.SMTP_SSL(*f.addr(kind), context=client_tls_context(), timeout=20)
+        s.login("alice@example.test", PW)
+    else:
+        s = smtplib.SMTP(*f.addr(kind), timeout=20)
+        s.starttls(context=client_tls_context())
+    s.ehlo("client.test")
+    assert s.mail("alice@example.test")[0] == 250
+    assert s.rcpt("bob@example.test")[0] == 250
+    code, text = s.docmd("DATA")
+    assert code == 354, text
+    return s
+
+
+@pytest.mark.parametrize("kind", ["smtp", "submissions"])
+def test_tls_pause_in_data_gets_the_data_timeout(make_facteur, kind):
+    """A pause inside DATA longer than command_timeout but shorter than
+    data_timeout. The socket under the TLS layer kept the command timeout
+    it had when TLS started and cut the session at it."""
+    f = tls_timeouts_server(make_facteur, command_timeout="1s", data_timeout="6s")
+    s = tls_data(f, kind)
+    s.send(b"From: alice@example.test\r\nSubject: paused\r\n\r\nbefore the pause\r\n")
+    time.sleep(2.5)
+    s.send(b"after the pause\r\n.\r\n")
+    code, text = s.getreply()
+    assert code == 250, text
+    s.quit()
+    [p] = f.wait_messages("bob@example.test", 1)
+    assert p.read_bytes().endswith(b"before the pause\nafter the pause\n")
+
+
+def test_tls_slow_steady_body_outlasts_the_data_timeout(make_facteur):
+    """A body that keeps coming, in pieces well within data_timeout, for
+    longer than data_timeout in all: the timeout is idle time. The TLS
+    layer's write timer, armed by the 354 and never disarmed once that
+    reply had left, used to cut it after data_timeout."""
+    f = tls_timeouts_server(make_facteur, command_timeout="2s", data_timeout="2s")
+    s = tls_data(f, "smtp")
+    s.send(b"From: alice@example.test\r\nSubject: slow\r\n\r\n")
+    for i in range(10):
+        time.sleep(0.5)
+        s.send(b"line %d\r\n" % i)
+    s.send(b".\r\n")
+    code, text = s.getreply()
+    assert code == 250, text
+    s.quit()
+    f.wait_messages("bob@example.test", 1)
+
+
+@pytest.mark.parametrize("kind", ["smtp", "submissions"])
+def test_tls_handshake_never_begun_ends_after_one_timeout(make_facteur, kind):
+    """A client that sends nothing once TLS is due: after 220 to STARTTLS,
+    or from the first byte on the implicit-TLS port. Its session ended at
+    command_timeout, but the 421 went into a TLS layer without a session
+    to send it in, and the connection (and its slot) stayed until a
+    second timeout flushed nothing."""
+    f = tls_timeouts_server(make_facteur, command_timeout="2s")
+    c = RawClient(*f.addr(kind))
+    if kind == "smtp":
+        assert c.reply()[0] == 220
+        assert c.cmd("EHLO client.test")[0] == 250
+        assert c.cmd("STARTTLS")[0] == 220
+    start = time.time()
+    assert c.closed(timeout=10)
+    elapsed = time.time() - start
+    c.close()
+    assert 1.5 <= elapsed < 3.5, elapsed
+    assert c.buf == b""                 # nothing in clear after the 220
+    f.wait_log("event=timeout")
+    # Nothing else was held up: the listener still serves.
+    with submit(f, "submissions") as s:
+        s.login("alice@example.test", PW)
