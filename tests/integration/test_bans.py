@@ -145,8 +145,10 @@ def test_a_long_ban_list_is_listed_whole(guarded):
     lines = "".join(f"ban 10.{i // 250}.{i % 250}.1 {until} 1 {until - 10}\n"
                     for i in range(3000))
     (f.data_dir / "bans").write_text("# facteur bans\n" + lines)
+    since = len(f.log())
     f.start()
-    f.wait_log("event=start")           # the control socket is made just before
+    # The control socket is made after the listeners, just before this.
+    f.wait_log("event=start", since=since)
     out = f.cli("ban", "list").stdout
     assert out.count(" banned for ") == 3000 and out.endswith("ok 3000 banned\n")
 
