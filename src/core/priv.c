@@ -61,6 +61,7 @@ priv_plan(const struct config *cfg, struct priv_user *u, bool *drop_r,
 
 static const struct priv_user *priv_tree_user;
 static long priv_tree_changed;
+static long priv_tree_failed;
 
 static int
 priv_tree_fix(const char *path, const struct stat *st, int flag,
@@ -68,10 +69,15 @@ priv_tree_fix(const char *path, const struct stat *st, int flag,
 {
 	(void)flag;
 	(void)ftw;
-	if ((st->st_uid != priv_tree_user->uid ||
-	    st->st_gid != priv_tree_user->gid) &&
-	    lchown(path, priv_tree_user->uid, priv_tree_user->gid) == 0)
+	if (st->st_uid == priv_tree_user->uid &&
+	    st->st_gid == priv_tree_user->gid)
+		return 0;
+	if (lchown(path, priv_tree_user->uid, priv_tree_user->gid) == 0)
 		priv_tree_changed++;
+	else if (priv_tree_failed++ == 0)
+		/* Said once: the server will meet it as EACCES later. */
+		log_warn("event=chown-failed path=%s error=%s", log_qs(path),
+		    log_qs(strerror(errno)));
 	return 0;
 }
 
@@ -145,6 +151,7 @@ void
 priv_drop(const struct priv_user *u)
 {
 	uid_t r, e, s;
+	gid_t rg, eg, sg;
 
 	if (setgroups(1, &u->gid) == -1)
 		fatal("setgroups: %s", strerror(errno));
@@ -154,7 +161,8 @@ priv_drop(const struct priv_user *u)
 		fatal("setresuid(%ld): %s", (long)u->uid, strerror(errno));
 	/* No way back: all three ids changed, and root cannot be regained. */
 	if (getresuid(&r, &e, &s) == -1 || r != u->uid || e != u->uid ||
-	    s != u->uid)
+	    s != u->uid || getresgid(&rg, &eg, &sg) == -1 || rg != u->gid ||
+	    eg != u->gid || sg != u->gid)
 		fatal("privilege drop did not stick");
 	if (setuid(0) != -1 || seteuid(0) != -1)
 		fatal("privilege drop is reversible: refusing to run");

@@ -195,8 +195,10 @@ mta_session_free(struct mta_session *ms)
 	ms->fd = -1;
 	conn_free(&ms->conn);
 	ms->state = MS_CLOSING;
-	event_base_once(server_base(ms->mta->srv), -1, EV_TIMEOUT,
-	    mta_session_reap, ms, &now);
+	/* Out of memory, the session would never be reaped: fatal as any. */
+	if (event_base_once(server_base(ms->mta->srv), -1, EV_TIMEOUT,
+	    mta_session_reap, ms, &now) == -1)
+		fatal("mta: cannot schedule the end of a session");
 }
 
 /* A TLS handshake failed: once more on this address, in plain text. */

@@ -11,6 +11,7 @@
 #include "core/fsutil.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "dns/dns.h"
 #include "dns/dns_cache.h"
 
@@ -30,6 +31,17 @@ struct dns_query {
 	int		 rrtype;
 	char		 name[256];	/* for the cache; "" if too long */
 };
+
+/*
+ * The cache's clock: monotonic seconds, so that a wall clock set back
+ * (a VM booting with a future time, then corrected) does not keep every
+ * answer, NXDOMAIN for a _dmarc name included, for the size of the jump.
+ */
+static time_t
+dns_clock(void)
+{
+	return (time_t)(util_now_ms() / 1000);
+}
 
 static void
 dns_unlink(struct dns_query *q)
@@ -204,7 +216,7 @@ dns_on_result(void *arg, int err, struct ub_result *res)
 	}
 	if (res != NULL && q->name[0])
 		dns_cache_put(q->dns->cache, q->name, q->rrtype, &ans,
-		    time(NULL));
+		    dns_clock());
 	dns_unlink(q);
 	if (q->cb)
 		q->cb(q->arg, &ans);
@@ -244,7 +256,7 @@ dns_cached_later(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (q->cb && !dns_cache_get(q->dns->cache, q->name, q->rrtype,
-	    time(NULL), &ans)) {
+	    dns_clock(), &ans)) {
 		dns_start(q);
 		return;
 	}
@@ -296,7 +308,7 @@ dns_query(struct dns *dns, const char *name, int rrtype, dns_cb cb,
 		dns->queries->prev = q;
 	dns->queries = q;
 	if (q->name[0] && dns_cache_get(dns->cache, q->name, rrtype,
-	    time(NULL), &ans))
+	    dns_clock(), &ans))
 		dns_later(q, dns_cached_later);
 	else
 		dns_start(q);

@@ -28,6 +28,8 @@
  */
 #define CONTROL_ANSWER_MAX	(16 * 1024 * 1024)
 #define CONTROL_LINE_MAX 1024
+/* How long the CLI waits for each part of an answer. */
+#define CONTROL_WAIT_SECONDS 60
 #define CONTROL_TIMEOUT 10
 
 struct control {
@@ -291,6 +293,7 @@ int
 control_request(const char *data_dir, const char *request,
     struct buf *answer)
 {
+	struct timeval wait = { CONTROL_WAIT_SECONDS, 0 };
 	struct sockaddr_un sun;
 	char chunk[4096];
 	ssize_t n;
@@ -308,10 +311,18 @@ control_request(const char *data_dir, const char *request,
 		return -1;
 	}
 	close(dirfd);
+	/* A server whose loop is stuck must not hang the CLI (or a cron). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait,
+	    sizeof(wait)) == -1) {
+		/* then it waits as before */
+	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_add(answer, chunk, (size_t)n) == -1)
 			break;
-	if (n < 0)
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		r = buf_addf(answer, "\nerror the server did not answer "
+		    "within %ld s\n", (long)wait.tv_sec) == -1 ? -1 : 0;
+	else if (n < 0)
 		r = -1;
 	close(fd);
 	return r;

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -188,6 +189,31 @@ server_clients_from(const struct server *srv, const char *ip)
 }
 
 /* Makes the directories facteur writes to; they must be private. */
+/*
+ * One server per data_dir: a second one (other ports, same directory)
+ * would empty queue/tmp/ and Maildir tmp/ files under the first one's
+ * commits at its startup cleanup, and both would deliver the same queue.
+ * The lock is held until the process exits; its descriptor is inherited
+ * by nothing (O_CLOEXEC).
+ */
+static void
+server_lock_data_dir(const struct config *cfg)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/facteur.lock", cfg->data_dir) >=
+	    (int)sizeof(path))
+		fatal("data_dir path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		fatal("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		fatal(errno == EWOULDBLOCK ? "another facteur is serving %s "
+		    "(%s is locked)" : "cannot lock %s (%s)", cfg->data_dir,
+		    path);
+}
+
 static void
 server_prepare_data_dir(const struct config *cfg)
 {
@@ -205,6 +231,7 @@ server_prepare_data_dir(const struct config *cfg)
 	if (access(cfg->data_dir, W_OK) == -1)
 		fatal("data_dir %s is not writable: %s", cfg->data_dir,
 		    strerror(errno));
+	server_lock_data_dir(cfg);
 }
 
 static void

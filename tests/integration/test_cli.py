@@ -460,3 +460,25 @@ def test_user_usage_errors(make_facteur):
         r = f.cli(*args, input="password123\n", check=False)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
     assert users_lines(f) == []
+
+
+def test_a_second_server_on_the_same_data_dir_refuses_to_start(make_facteur):
+    """Two servers on one data_dir (other ports, same directory): the
+    second's startup cleanup would empty queue/tmp/ under the first one's
+    commits, and both would run the same queue. It now refuses to start;
+    the first serves on."""
+    import smtplib
+    import subprocess
+    from conftest import BIN, free_port
+    f = make_facteur()
+    f.start()
+    other = f.root / "other.conf"
+    text = f.conf.read_text()
+    host, port = f.addr()
+    other.write_text(text.replace(f":{port}", f":{free_port()}"))
+    r = subprocess.run([BIN, "serve", "-c", str(other)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0
+    assert "another facteur is serving" in r.stderr + f.log()
+    with smtplib.SMTP(host, port, timeout=10) as s:
+        assert s.noop()[0] == 250
