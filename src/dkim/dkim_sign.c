@@ -15,11 +15,24 @@
 #include "auth/auth_sasl.h"
 #include "dkim/dkim_int.h"
 
-/* RFC 6376 5.4.1's list, narrowed to what identifies a message. */
-static const char *const dkim_sign_names[] = {
-	"from", "to", "cc", "subject", "date", "message-id", "reply-to",
-	"in-reply-to", "references", "mime-version", "content-type",
-	"content-transfer-encoding", "content-id", "content-description",
+/*
+ * RFC 6376 5.4.1's list, narrowed to what identifies a message. The
+ * first five are over-signed (once more than present, absent included):
+ * what a replay would add to mislead a reader (8.15). The others are
+ * signed as present only: a later hop may add a missing Date or
+ * Message-ID (sendmail and Exchange do) or MIME fields, which must not
+ * break the signature (rspamd's defaults draw the same line).
+ */
+static const struct {
+	const char	*name;
+	bool		 oversign;
+} dkim_sign_names[] = {
+	{ "from", true }, { "to", true }, { "cc", true }, { "subject", true },
+	{ "reply-to", true }, { "date", false }, { "message-id", false },
+	{ "in-reply-to", false }, { "references", false },
+	{ "mime-version", false }, { "content-type", false },
+	{ "content-transfer-encoding", false }, { "content-id", false },
+	{ "content-description", false },
 };
 
 /* Base64 of the longest signature, and its NUL. */
@@ -114,34 +127,34 @@ dkim_fold_b64(struct dkim_fold *f, const char *v)
 
 /*
  * RFC 6376 5.4.2: each name once per instance present, so all of them
- * are signed, and once more (an absent instance signs as empty), so that
- * none can be added above them: a replayed message with a second Subject
- * or a new Reply-To no longer verifies (8.15). -1 if the message has no
- * From at all.
+ * are signed, and the over-signed ones once more (an absent instance
+ * signs as empty). At most DKIM_HNAMES_MAX names, what our verifier (and
+ * others) accept. -1 if the message has no From at all.
  */
 static int
 dkim_fold_hlist(struct dkim_fold *f, const struct dkim_fields *fields,
     struct buf *hlist)
 {
+	const char *names[DKIM_HNAMES_MAX];
+	size_t i, k, n, count = 0;
 	char tok[64];
-	size_t i, k, n;
 
 	if (dkim_fields_count(fields, "from") == 0)
 		return -1;
 	for (i = 0; i < ARRAY_LEN(dkim_sign_names); i++) {
-		n = dkim_fields_count(fields, dkim_sign_names[i]) + 1;
-		for (k = 0; k < n; k++) {
-			bool last = i + 1 == ARRAY_LEN(dkim_sign_names) &&
-			    k + 1 == n;
-
-			snprintf(tok, sizeof(tok), "%s%s%c", i + k == 0 ?
-			    "h=" : "", dkim_sign_names[i], last ? ';' : ':');
-			/* RFC 6376 3.5 h=: FWS may follow a colon. */
-			dkim_fold_add(f, tok, i + k == 0);
-			f->r |= buf_adds(hlist, dkim_sign_names[i]);
-			if (!last)
-				f->r |= buf_addc(hlist, ':');
-		}
+		n = dkim_fields_count(fields, dkim_sign_names[i].name) +
+		    (dkim_sign_names[i].oversign ? 1 : 0);
+		for (k = 0; k < n && count < ARRAY_LEN(names); k++)
+			names[count++] = dkim_sign_names[i].name;
+	}
+	for (i = 0; i < count; i++) {
+		snprintf(tok, sizeof(tok), "%s%s%c", i == 0 ? "h=" : "",
+		    names[i], i + 1 == count ? ';' : ':');
+		/* RFC 6376 3.5 h=: FWS may follow a colon. */
+		dkim_fold_add(f, tok, i == 0);
+		f->r |= buf_adds(hlist, names[i]);
+		if (i + 1 < count)
+			f->r |= buf_addc(hlist, ':');
 	}
 	return f->r;
 }

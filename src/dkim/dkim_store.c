@@ -5,8 +5,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <time.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 #include "core/map.h"
@@ -98,6 +100,24 @@ dkim_store_add(struct dkim_store *st, const struct dkim_signer *signer)
 	return 0;
 }
 
+/*
+ * Keys are read as root, in directories the server's user owns: neither
+ * dkim/ nor dkim/<domain>/ may be a symlink to someone else's keys (the
+ * key files themselves are opened with O_NOFOLLOW, dkim_keygen.c).
+ */
+static DIR *
+dkim_opendir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+
+	if (fd == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
 static void
 dkim_store_domain(struct dkim_store *st, const char *dir, const char *domain,
     struct buf *errors)
@@ -110,7 +130,7 @@ dkim_store_domain(struct dkim_store *st, const char *dir, const char *domain,
 	DIR *d;
 	int r;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((d = dkim_opendir(dir)) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		if (dkim_key_name(e->d_name, selector, sizeof(selector), &alg)
@@ -149,7 +169,7 @@ dkim_store_load(const char *data_dir, struct buf *errors)
 
 	st->domains = map_new();
 	snprintf(root, sizeof(root), "%s/dkim", data_dir);
-	if ((d = opendir(root)) == NULL)
+	if ((d = dkim_opendir(root)) == NULL)
 		return st;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.' || cstr_copy(domain, sizeof(domain),

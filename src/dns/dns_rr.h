@@ -23,8 +23,9 @@
 /*
  * A wire-format name at p[0..len) to dotted text, lowercased, without the
  * trailing dot ("" for the root). Returns octets consumed, or -1, also
- * for a label with an octet other than a letter, digit, '-' or '_': the
- * text is safe to log, query and write into a line-based file.
+ * for a label with a control byte, a space, a '.' or a backslash: the
+ * text is one name, without an escape or a line end (callers that need a
+ * host name check it: mta_route_parse_mx()).
  */
 int dns_name_text(const unsigned char *p, size_t len, char *out,
     size_t size);

@@ -437,6 +437,17 @@ queue_file_append_env(const char *data_dir, const char *qid,
 	}
 	if (t.end + QUEUE_TAIL_HEAD_LEN + len > QUEUE_TAIL_MAX)
 		goto done;		/* full: a .env takes over */
+	/*
+	 * A crash tears the last record only. A record that starts after
+	 * the bytes that fail the checks means damage in the middle: in a
+	 * pack, cutting there would take the later states of every entry
+	 * (recipients sent again, reports made twice). A .env takes this
+	 * entry's states instead, and the others keep theirs.
+	 */
+	if (h.pack && buf_len(&tail) > t.end + 1 &&
+	    memmem(buf_data(&tail) + t.end + 1, buf_len(&tail) - t.end - 1,
+	    QUEUE_TAIL_MAGIC, QUEUE_TAIL_MAGIC_LEN) != NULL)
+		goto done;
 	at = h.tail_at + (off_t)t.end;
 	buf_reset(&tail);
 	if (queue_tail_record(&tail, t.seq + 1, text, len) == -1) {

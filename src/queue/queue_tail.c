@@ -7,8 +7,6 @@
 #include "core/str.h"
 #include "queue/queue_tail.h"
 
-#define QUEUE_TAIL_MAGIC "facteur-env "
-#define QUEUE_TAIL_MAGIC_LEN (sizeof(QUEUE_TAIL_MAGIC) - 1)
 /* The part of the line the crc covers: magic, seq, length and spaces. */
 #define QUEUE_TAIL_CRC_AT (QUEUE_TAIL_MAGIC_LEN + 10 + 1 + 10 + 1)
 

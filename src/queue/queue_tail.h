@@ -26,6 +26,8 @@
 
 #include "core/buf.h"
 
+#define QUEUE_TAIL_MAGIC "facteur-env "
+#define QUEUE_TAIL_MAGIC_LEN (sizeof(QUEUE_TAIL_MAGIC) - 1)
 #define QUEUE_TAIL_HEAD_LEN 43
 /*
  * The records may take this much; an update that would pass it goes to

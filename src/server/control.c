@@ -300,6 +300,11 @@ control_request(const char *data_dir, const char *request,
 	int fd, dirfd = -1, r = 0;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Bounds a connect to a server whose backlog is full, and sends. */
+	if (fd != -1 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait,
+	    sizeof(wait)) == -1) {
+		/* then it waits as before */
+	}
 	if (fd == -1 || control_sockaddr(data_dir, &sun, &dirfd) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    fs_write_all(fd, request, strlen(request)) == -1 ||
@@ -316,8 +321,9 @@ control_request(const char *data_dir, const char *request,
 	    sizeof(wait)) == -1) {
 		/* then it waits as before */
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_add(answer, chunk, (size_t)n) == -1)
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
+	    (n == -1 && errno == EINTR))
+		if (n > 0 && buf_add(answer, chunk, (size_t)n) == -1)
 			break;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		r = buf_addf(answer, "\nerror the server did not answer "

@@ -172,7 +172,9 @@ server_accept_failed(struct evconnlistener *lev, struct event *resume,
 	if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
 	    error == ENOMEM) {
 		evconnlistener_disable(lev);
-		evtimer_add(resume, &pause);
+		/* No timer (out of memory too): keep accepting, spinning. */
+		if (evtimer_add(resume, &pause) == -1)
+			evconnlistener_enable(lev);
 	}
 }
 

@@ -53,12 +53,25 @@ smtp_do_helo(struct smtp_session *s, struct str args, bool esmtp)
 	return true;
 }
 
+/*
+ * After the reply. A greeting resets the transaction: EHLO, MAIL, RCPT,
+ * EHLO... would move nothing forward for ever. Two are needed (before
+ * and after STARTTLS, RFC 3207 4.2); the others count as junk commands.
+ */
+static void
+smtp_helo_junk(struct smtp_session *s)
+{
+	if (++s->helos > 2)
+		smtp_junk(s);
+}
+
 void
 smtp_cmd_helo(struct smtp_session *s, struct str args)
 {
-	if (smtp_do_helo(s, args, false))
-		smtp_reply(s, 250, NULL, "%s",
-		    server_config(s->srv)->hostname);
+	if (!smtp_do_helo(s, args, false))
+		return;
+	smtp_reply(s, 250, NULL, "%s", server_config(s->srv)->hostname);
+	smtp_helo_junk(s);
 }
 
 void
@@ -87,4 +100,5 @@ smtp_cmd_ehlo(struct smtp_session *s, struct str args)
 	if (n < 0 || (size_t)n >= sizeof(ext))
 		fatal("EHLO reply does not fit");
 	smtp_reply(s, 250, NULL, "%s", ext);
+	smtp_helo_junk(s);
 }

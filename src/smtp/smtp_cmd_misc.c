@@ -12,7 +12,7 @@
  * connection slot for ever (Postfix's smtpd_junk_command_limit, same
  * default).
  */
-static void
+void
 smtp_junk(struct smtp_session *s)
 {
 	if (++s->junk > server_config(s->srv)->max_junk_commands)

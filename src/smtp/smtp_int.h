@@ -102,7 +102,8 @@ struct smtp_session {
 	bool		 peer_eof;	/* client half-closed during a commit */
 	bool		 peer_gone;	/* connection broken during a commit */
 	unsigned	 errors;
-	unsigned	 junk;		/* NOOP, RSET, HELP, VRFY */
+	unsigned	 junk;		/* NOOP, RSET, HELP, VRFY... */
+	unsigned	 helos;		/* HELO and EHLO accepted */
 	unsigned	 unknown_rcpts;	/* harvesting guard */
 	unsigned	 messages;
 	struct event	*greet_timer;
@@ -122,6 +123,8 @@ struct smtp_session {
 void smtp_session_free(struct smtp_session *s);
 /* Waiting for a check or a commit: the session must outlive its client. */
 bool smtp_busy(const struct smtp_session *s);
+/* A command that moves nothing forward: see smtp_cmd_misc.c. */
+void smtp_junk(struct smtp_session *s);
 void smtp_close(struct smtp_session *s);
 void smtp_error(struct smtp_session *s);
 bool smtp_input_pending(struct smtp_session *s);

@@ -196,6 +196,20 @@ smtp_tx_done(void *arg, int error)
 	const struct config *cfg = server_config(s->srv);
 
 	s->job = NULL;
+	/*
+	 * Stored, so it will be delivered, even when the client cannot be
+	 * told: the log says so (acked=no), and the client will send it
+	 * again (a duplicate, never a loss).
+	 */
+	if (error == 0) {
+		s->messages++;
+		s->junk = 0;	/* as Postfix: a delivery is progress */
+		log_sess(LOG_LEVEL_INFO, s->id, "event=accepted ip=%s qid=%s "
+		    "from=%s nrcpt=%zu size=%llu%s", s->client.ip, s->tx.qid,
+		    log_qs(s->tx.mail_from), s->tx.nrcpts,
+		    (unsigned long long)s->tx.size, s->peer_gone ||
+		    s->state == SMTP_STATE_CLOSING ? " acked=no" : "");
+	}
 	if (s->peer_gone) {
 		smtp_session_free(s);
 		return;
@@ -206,12 +220,6 @@ smtp_tx_done(void *arg, int error)
 		return;
 	}
 	if (error == 0) {
-		s->messages++;
-		s->junk = 0;	/* as Postfix: a delivery is progress */
-		log_sess(LOG_LEVEL_INFO, s->id, "event=accepted ip=%s qid=%s "
-		    "from=%s nrcpt=%zu size=%llu", s->client.ip, s->tx.qid,
-		    log_qs(s->tx.mail_from), s->tx.nrcpts,
-		    (unsigned long long)s->tx.size);
 		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", s->tx.qid);
 	} else {
 		log_sess(LOG_LEVEL_WARN, s->id, "event=commit-failed ip=%s "

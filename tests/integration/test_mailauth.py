@@ -472,6 +472,8 @@ def test_a_planted_symlink_is_not_read_as_a_dkim_key(make_facteur, tmp_path):
     d = f.data_dir / "dkim" / "example.test"
     os.symlink(elsewhere, d / "s2.ed25519.key")
     os.mkfifo(d / "s3.ed25519.key", 0o600)
+    # A domain directory that is a link to another's keys: not read.
+    os.symlink(f.data_dir / "dkim" / "other.test", f.data_dir / "dkim" / "linked.test")
     f.start()
     f.wait_log(r"event=dkim-key-error errors=.*s3\.ed25519\.key: cannot open")
     # s1 and other.test's s9: not the link (the error line is cut at 200).

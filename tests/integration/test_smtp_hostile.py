@@ -849,3 +849,17 @@ def test_junk_commands_end_in_errors(raw, server):
     c.send("NOOP\r\n")
     assert c.reply()[0] == 250
     assert c.reply()[0] == 421
+
+
+def test_greetings_past_the_second_are_junk(raw, server):
+    """EHLO resets the transaction: EHLO, MAIL, RCPT, EHLO... moved
+    nothing forward and counted nowhere. Two greetings are needed (before
+    and after STARTTLS); the others count as junk commands."""
+    c = raw()
+    for _ in range(102):
+        assert c.cmd("EHLO client.test")[0] == 250
+    for _ in range(9):
+        assert c.cmd("EHLO client.test")[0] == 250
+    c.send("EHLO client.test\r\n")
+    assert c.reply()[0] == 250
+    assert c.reply()[0] == 421

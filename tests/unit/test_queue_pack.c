@@ -465,3 +465,48 @@ TEST(queue_pack_full_tail_moves_to_env)
 	release(envs);
 	rm_rf(dir);
 }
+
+/*
+ * Damage in the middle of the records (not a torn last one): a save of
+ * any entry must not cut there, which would take the later states of the
+ * others (sent recipients sent again); it goes to a .env.
+ */
+TEST(queue_pack_damaged_middle_record_cuts_nothing)
+{
+	char dir[] = "/tmp/facteur-test-pack.XXXXXX";
+	const char *name = "0123456789abcdef.msg";
+	char path[PATH_MAX], x;
+	struct queue_env envs[NPACK];
+	struct buf file;
+	const char *second;
+	off_t size, at;
+
+	make_dirs(dir);
+	queue_pack(dir, envs);
+	save(dir, envs, 0, 1, 0);
+	save(dir, envs, 1, 2, 0);
+	save(dir, envs, 2, 3, 0);
+	path_of(dir, name, path, sizeof(path));
+	buf_init(&file, BUF_NOCAP);
+	CHECK_EQ_INT(fs_read_file(path, &file), 0);
+	second = memmem(buf_data(&file), buf_len(&file), "facteur-env ", 12);
+	CHECK(second != NULL);
+	second = memmem(second + 1, buf_len(&file) - (size_t)(second + 1 -
+	    buf_data(&file)), "facteur-env ", 12);
+	CHECK(second != NULL);
+	at = (off_t)(second - buf_data(&file)) + 60;
+	x = buf_data(&file)[at];
+	put_at(dir, name, at, x == 'Z' ? "Y" : "Z", 1);
+	CHECK_EQ_INT(attempts(dir, 1), 0);	/* back to the queued state */
+	CHECK_EQ_INT(attempts(dir, 2), 0);
+	size = stat_of(dir, name).st_size;
+	save(dir, envs, 0, 5, 1);		/* a .env, nothing cut */
+	CHECK_EQ_INT(stat_of(dir, name).st_size, size);
+	CHECK_EQ_INT(attempts(dir, 0), 5);
+	put_at(dir, name, at, &x, 1);		/* repaired: all there */
+	CHECK_EQ_INT(attempts(dir, 1), 2);
+	CHECK_EQ_INT(attempts(dir, 2), 3);
+	buf_release(&file);
+	release(envs);
+	rm_rf(dir);
+}
