@@ -56,7 +56,8 @@ $(BUILD)/tobj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DUNITTEST -Itests -c -o $@ $<
 
-$(UNITBIN): $(TOBJS) $(UNITSRC:%.c=$(BUILD)/tobj/%.o) $(BUILD)/tobj/tests/unit/runner.o
+$(UNITBIN): $(TOBJS) $(UNITSRC:%.c=$(BUILD)/tobj/%.o) $(BUILD)/tobj/tests/unit/runner.o \
+    $(BUILD)/tobj/tests/unit/unit_fs.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 deps:
@@ -87,4 +88,4 @@ size-report:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(UNITSRC:%.c=$(BUILD)/tobj/%.d) $(BUILD)/tobj/tests/unit/runner.d
+-include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(UNITSRC:%.c=$(BUILD)/tobj/%.d) $(BUILD)/tobj/tests/unit/runner.d $(BUILD)/tobj/tests/unit/unit_fs.d

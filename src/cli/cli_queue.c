@@ -102,6 +102,12 @@ cli_queue_show(const struct config *cfg, const char *qid)
 	    &size)) != -1) {
 		n = pread(fd, chunk, (size_t)MIN(size,
 		    (off_t)sizeof(chunk) - 1), start);
+		if (n > 0 && !queue_file_still(cfg->data_dir, qid, fd)) {
+			close(fd);
+			fprintf(stderr, "facteur: %s left the queue while it "
+			    "was read\n", qid);
+			return 1;
+		}
 		close(fd);
 		if (n > 0) {
 			chunk[n] = '\0';

@@ -14,6 +14,7 @@
 #include "core/str.h"
 #include "queue/queue_file.h"
 #include "queue/queue_file_int.h"
+#include "queue/queue_spare.h"
 #include "queue/queue_tail.h"
 #include "queue/spool.h"
 
@@ -33,23 +34,47 @@ queue_file_path(const char *data_dir, const char *qid, const char *ext,
 
 int
 queue_open(struct durable_file *f, const char *data_dir, const char *qid,
-    const char *ext)
+    const char *ext, off_t size)
 {
 	int n;
 
 	durable_init(f);
-	n = snprintf(f->tmp, sizeof(f->tmp), "%s/queue/tmp/%s.%s", data_dir,
-	    qid, ext);
-	if (n < 0 || (size_t)n >= sizeof(f->tmp) ||
-	    queue_file_path(data_dir, qid, ext, f->final,
+	if (queue_file_path(data_dir, qid, ext, f->final,
 	    sizeof(f->final)) == -1 ||
 	    snprintf(f->dir, sizeof(f->dir), "%s/queue", data_dir) >=
 	    (int)sizeof(f->dir)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	/* Over a retired entry's file when there is one (queue_spare.h). */
+	if ((f->fd = queue_spare_take(data_dir, size, f->tmp,
+	    sizeof(f->tmp))) != -1)
+		return 1;
+	n = snprintf(f->tmp, sizeof(f->tmp), "%s/queue/tmp/%s.%s", data_dir,
+	    qid, ext);
+	if (n < 0 || (size_t)n >= sizeof(f->tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	return f->fd == -1 ? -1 : 0;
+}
+
+/*
+ * After size bytes were written by queue_open()'s caller: a spare is cut
+ * to them (it may have held more). A full disk gives the spares' blocks
+ * back, for the commits that follow.
+ */
+int
+queue_written(struct durable_file *f, int opened, off_t size, int r)
+{
+	if (r == 0 && opened == 1)
+		r = queue_spare_cut(f->fd, size);
+	if (r == -1 && errno == ENOSPC) {
+		queue_spare_release();
+		errno = ENOSPC;
+	}
+	return r;
 }
 
 /* Copies the spool, which must hold size bytes (the header says so). */
@@ -105,12 +130,18 @@ queue_file_create(const char *data_dir, const struct queue_env *env,
     struct durable_file *file)
 {
 	struct buf text;
-	int r;
+	off_t size;
+	int opened, r = -1;
 
-	if (queue_open(file, data_dir, env->qid, "msg") == -1)
-		return -1;
-	r = queue_env_text(env, &text) == -1 ? -1 : queue_write_entry(file->fd,
-	    &text, headers, headers_len, sp);
+	durable_init(file);
+	if (queue_env_text(env, &text) == 0) {
+		size = QUEUE_MSG_HEAD2_LEN + (off_t)buf_len(&text) +
+		    (off_t)(headers_len + spool_size(sp));
+		if ((opened = queue_open(file, data_dir, env->qid, "msg",
+		    size)) != -1)
+			r = queue_written(file, opened, size, queue_write_entry(
+			    file->fd, &text, headers, headers_len, sp));
+	}
 	buf_release(&text);
 	return r;
 }
@@ -292,6 +323,18 @@ queue_msg_close(int fd, struct buf *tail, int r)
 	close(fd);
 	errno = saved;
 	return r;
+}
+
+bool
+queue_file_still(const char *data_dir, const char *qid, int fd)
+{
+	char path[PATH_MAX];
+	struct stat a, b;
+
+	/* A spare never takes a qid's name back: same inode, same file. */
+	return queue_file_path(data_dir, qid, "msg", path, sizeof(path)) == 0 &&
+	    fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev;
 }
 
 int

@@ -75,6 +75,13 @@ bool queue_file_can_link(const char *data_dir);
  */
 int queue_file_open(const char *data_dir, const char *qid, off_t *start,
     off_t *size);
+/*
+ * True when fd, opened by queue_file_open(), is still qid's file: read
+ * by a process other than the server (`facteur queue show`), an entry
+ * retired meanwhile may have become a spare written over by another
+ * (queue_spare.h), and what was read is then not qid's.
+ */
+bool queue_file_still(const char *data_dir, const char *qid, int fd);
 /* 0 when <qid>.msg's header and size are sound; -1 with errno. */
 int queue_file_check(const char *data_dir, const char *qid);
 /*

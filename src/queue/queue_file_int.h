@@ -58,9 +58,15 @@ struct queue_head {
 };
 
 /* queue_file.c */
-/* Creates tmp/<qid>.<ext>, to become queue/<qid>.<ext>, in f. */
+/*
+ * Opens f for size bytes that become queue/<qid>.<ext>: a spare
+ * (queue_spare.h) when one fits (1), else a new tmp/<qid>.<ext> (0);
+ * -1 with errno.
+ */
 int queue_open(struct durable_file *f, const char *data_dir,
-    const char *qid, const char *ext);
+    const char *qid, const char *ext, off_t size);
+/* r, the writing's result, once queue_open()'s size bytes are written. */
+int queue_written(struct durable_file *f, int opened, off_t size, int r);
 /* A format 2 entry without records: header line, envelope, message. */
 int queue_write_entry(int fd, const struct buf *text, const char *headers,
     size_t headers_len, struct spool *sp);

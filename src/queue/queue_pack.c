@@ -81,24 +81,34 @@ queue_file_create_pack(const char *data_dir,
 	struct buf *texts = xcalloc(n, sizeof(*texts));
 	struct buf index;
 	size_t i, ok = 0;
-	int r = 0;
+	off_t size = 0;
+	int opened = -1, r = 0;
 
+	durable_init(file);
 	buf_init(&index, QUEUE_MSG_HEAD2_LEN + QUEUE_PACK_MAX *
 	    QUEUE_PACK_LINE_LEN + 1);
 	if (n < 2 || n > QUEUE_PACK_MAX) {
 		errno = EINVAL;
 		r = -1;
-	} else if (queue_open(file, data_dir, items[0].env->qid,
-	    "pack") == -1) {
-		r = -1;
 	}
 	for (; ok < n && r == 0; ok++)
 		r = queue_env_text(items[ok].env, &texts[ok]);
-	if (r == 0 && (r = queue_pack_index(items, n, texts, &index)) == 0)
+	if (r == 0)
+		r = queue_pack_index(items, n, texts, &index);
+	for (i = 0; i < n && r == 0; i++)
+		size += QUEUE_MSG_HEAD2_LEN + (off_t)buf_len(&texts[i]) +
+		    (off_t)(items[i].headers_len + spool_size(items[i].spool));
+	size += (off_t)buf_len(&index);
+	if (r == 0 && (opened = queue_open(file, data_dir, items[0].env->qid,
+	    "pack", size)) == -1)
+		r = -1;
+	if (r == 0)
 		r = fs_write_all(file->fd, buf_data(&index), buf_len(&index));
 	for (i = 0; i < n && r == 0; i++)
 		r = queue_write_entry(file->fd, &texts[i], items[i].headers,
 		    items[i].headers_len, items[i].spool);
+	if (opened != -1)
+		r = queue_written(file, opened, size, r);
 	for (i = 0; i < ok; i++)
 		buf_release(&texts[i]);
 	buf_release(&index);

@@ -11,6 +11,7 @@
 
 #include "core/fsutil.h"
 #include "queue/queue_file.h"
+#include "queue/queue_spare.h"
 #include "queue/queue_store.h"
 
 bool
@@ -148,7 +149,13 @@ queue_store_scan(const char *data_dir, queue_store_fn fn, void *arg,
 			continue;
 		}
 		if (queue_store_load(data_dir, ids[i], &env) == -1) {
-			if (errno != ENOENT)
+			/*
+			 * Gone while it was read (`queue list` beside the
+			 * server: retired, maybe its file a spare written
+			 * over): left the queue, not damaged.
+			 */
+			if (errno != ENOENT && queue_store_exists(data_dir,
+			    ids[i], "msg"))
 				queue_store_quarantine(data_dir, ids[i],
 				    errors);
 		} else {
@@ -201,7 +208,9 @@ queue_store_unlink(const char *data_dir, const char *qid, bool env_file)
 	 * would let a crash leave the .msg alone, whose own envelope says
 	 * that every recipient is pending, sent ones included.
 	 */
-	if ((r = unlink(msg)) == -1 && errno != ENOENT)
+	if ((r = queue_spare_put(data_dir, msg)) == -1)
+		r = unlink(msg);	/* not kept (any reason): freed */
+	if (r == -1 && errno != ENOENT)
 		return -1;
 	if (env_file && unlink(env) == -1 && errno != ENOENT)
 		return -1;

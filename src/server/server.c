@@ -32,6 +32,7 @@
 #include "dns/dns.h"
 #include "queue/commit.h"
 #include "queue/queue_file.h"
+#include "queue/queue_spare.h"
 #include "server/control.h"
 #include "server/server.h"
 #include "server/server_int.h"
@@ -364,6 +365,7 @@ server_run(struct config *cfg)
 	if (drop)
 		server_drop_privileges(cfg, &user);
 	server_cleanup_leftovers(cfg);
+	queue_spare_init(cfg->data_dir);
 	srv->commit = commit_new(srv->base, cfg->data_dir, cfg->hostname);
 	srv->workq = workq_new(srv->base, 2);
 	srv->bans = ban_new(cfg, srv->workq);

@@ -25,6 +25,7 @@
 #include "dkim/dkim_store.h"
 #include "dns/dns.h"
 #include "queue/commit.h"
+#include "queue/queue_spare.h"
 #include "server/control.h"
 #include "server/server_int.h"
 #include "tls/tls.h"
@@ -220,6 +221,7 @@ server_shutdown(struct server *srv)
 	commit_free(&srv->commit, &st);
 	workq_free(&srv->workq);
 	mta_free(&srv->mta);
+	queue_spare_end();	/* its I/O threads and the commit's are gone */
 	ban_free(&srv->bans);
 	rate_free(&srv->conn_rate);
 	rate_free(&srv->msg_rate);

@@ -709,7 +709,10 @@ class Sink:
         raise AssertionError(f"sink got {len(self.messages)} messages, want {count}")
 
     def stop(self):
-        self.controller.stop()
+        """Idempotent: a test may stop a sink that the fixture stops too."""
+        if not getattr(self, "stopped", False):
+            self.stopped = True
+            self.controller.stop()
 
 
 @pytest.fixture

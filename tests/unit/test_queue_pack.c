@@ -37,25 +37,6 @@ static const char *const BODIES[NPACK] = {
 static const char HEADERS[] = "Received: by test\r\n";
 
 static void
-make_dirs(char *dir)
-{
-	char path[PATH_MAX];
-
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "%s/queue/tmp", dir);
-	CHECK_EQ_INT(fs_mkdir_p(path, 0700), 0);
-}
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK_EQ_INT(system(cmd), 0);
-}
-
-static void
 path_of(const char *dir, const char *name, char *out, size_t size)
 {
 	snprintf(out, size, "%s/queue/%s", dir, name);
@@ -161,18 +142,15 @@ stat_of(const char *dir, const char *name)
 	return st;
 }
 
+/* Bytes written over dir's queue/<name> at off. */
 static void
 put_at(const char *dir, const char *name, off_t off, const char *p,
     size_t len)
 {
 	char path[PATH_MAX];
-	int fd;
 
-	path_of(dir, name, path, sizeof(path));
-	fd = open(path, O_WRONLY);
-	CHECK(fd != -1);
-	CHECK_EQ_INT(pwrite(fd, p, len, off), (ssize_t)len);
-	close(fd);
+	snprintf(path, sizeof(path), "%s/queue/%s", dir, name);
+	unit_put_at(path, off, p, len);
 }
 
 static void
@@ -190,7 +168,7 @@ TEST(queue_pack_entries_share_one_file)
 	size_t i;
 	int n = 0;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	queue_pack(dir, envs);
 	for (i = 0; i < NPACK; i++) {
 		CHECK_EQ_INT(attempts(dir, i), 0);
@@ -232,7 +210,7 @@ TEST(queue_pack_entries_share_one_file)
 	CHECK_EQ_INT(queue_store_scan(dir, count_one, &n, &errors), 0);
 	buf_release(&errors);
 	release(envs);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* A crash while one entry appends: every entry reads its last state. */
@@ -243,7 +221,7 @@ TEST(queue_pack_torn_record_is_written_over)
 	struct queue_env envs[NPACK];
 	off_t end;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	queue_pack(dir, envs);
 	snprintf(name, sizeof(name), "%s.msg", QIDS[2]);
 	save(dir, envs, 0, 1, 0);
@@ -260,7 +238,7 @@ TEST(queue_pack_torn_record_is_written_over)
 	CHECK_EQ_INT(attempts(dir, 1), 7);
 	CHECK_EQ_INT(attempts(dir, 2), 2);
 	release(envs);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* Offset digits of index line i, and of the header's tailstart. */
@@ -295,7 +273,7 @@ TEST(queue_pack_damaged_index_line_is_one_entry)
 	struct buf errors;
 	int n = 0;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	queue_pack(dir, envs);
 	read_at(dir, name, LINE_OFF(0), save0, 20);
 	read_at(dir, name, LINE_OFF(2), save2, 20);
@@ -335,7 +313,7 @@ TEST(queue_pack_damaged_index_line_is_one_entry)
 	    NPACK + 1);
 	buf_release(&errors);
 	release(envs);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /*
@@ -352,7 +330,7 @@ TEST(queue_pack_damaged_tailstart_cuts_nothing)
 	off_t size;
 	int d;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	queue_pack(dir, envs);
 	save(dir, envs, 1, 2, 0);
 	read_at(dir, name, TAIL_OFF, tail, 20);
@@ -372,7 +350,7 @@ TEST(queue_pack_damaged_tailstart_cuts_nothing)
 	CHECK_EQ_INT(attempts(dir, 2), 0);
 	check_message(dir, 2);
 	release(envs);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 struct saver {
@@ -409,7 +387,7 @@ TEST(queue_pack_concurrent_saves_keep_every_record)
 	struct buf file;
 	size_t i;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	queue_pack(dir, envs);
 	for (i = 0; i < NPACK; i++) {
 		sv[i] = (struct saver){ dir, &envs[i], 0 };
@@ -432,7 +410,7 @@ TEST(queue_pack_concurrent_saves_keep_every_record)
 	CHECK_EQ_INT(t.end, buf_len(&file) - (size_t)strtoll(tail, NULL, 10));
 	buf_release(&file);
 	release(envs);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* The entries share QUEUE_TAIL_MAX; past it every state goes to a .env. */
@@ -443,7 +421,7 @@ TEST(queue_pack_full_tail_moves_to_env)
 	unsigned i;
 	int r = 0;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	queue_pack(dir, envs);
 	memset(envs[0].rcpts[0].error, 'e', sizeof(envs[0].rcpts[0].error) - 1);
 	for (i = 1; i < 1000 && (r = queue_store_write(dir, &envs[0])) == 0;
@@ -463,7 +441,7 @@ TEST(queue_pack_full_tail_moves_to_env)
 	CHECK_EQ_INT(attempts(dir, 2), 0);
 	check_message(dir, 2);
 	release(envs);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /*
@@ -481,7 +459,7 @@ TEST(queue_pack_damaged_middle_record_cuts_nothing)
 	const char *second;
 	off_t size, at;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	queue_pack(dir, envs);
 	save(dir, envs, 0, 1, 0);
 	save(dir, envs, 1, 2, 0);
@@ -508,5 +486,5 @@ TEST(queue_pack_damaged_middle_record_cuts_nothing)
 	CHECK_EQ_INT(attempts(dir, 2), 3);
 	buf_release(&file);
 	release(envs);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }

@@ -30,16 +30,6 @@ static const char HEADERS[] = "Received: by test\r\n";
 static const char BODY[] = "Subject: hi\r\n\r\nhello\r\n";
 
 static void
-make_dirs(char *dir)
-{
-	char path[PATH_MAX];
-
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "%s/queue/tmp", dir);
-	CHECK_EQ_INT(fs_mkdir_p(path, 0700), 0);
-}
-
-static void
 make_env(struct queue_env *env, const char *qid)
 {
 	queue_env_init(env);
@@ -101,21 +91,12 @@ check_message(const char *dir, const char *qid, const char *want)
 	CHECK_EQ_MEM(got, n > 0 ? (size_t)n : 0, want, strlen(want));
 }
 
-static void
-rm_rf(const char *dir)
-{
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK_EQ_INT(system(cmd), 0);
-}
-
 TEST(queue_entry_is_one_file)
 {
 	char dir[] = "/tmp/facteur-test-queue.XXXXXX";
 	struct queue_env env, got;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	make_env(&env, QID);
 	queue_one(dir, &env);
 	CHECK(exists(dir, QID ".msg"));
@@ -155,7 +136,7 @@ TEST(queue_entry_is_one_file)
 	CHECK_EQ_INT(queue_store_unlink(dir, QID, true), -1);
 	CHECK_EQ_INT(errno, ENOENT);
 	queue_env_release(&env);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* An entry queued before the header: a bare message and its .env. */
@@ -165,7 +146,7 @@ TEST(queue_reads_older_entries)
 	struct queue_env env, got;
 	struct buf text;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	make_env(&env, QID);
 	buf_init(&text, BUF_NOCAP);
 	CHECK_EQ_INT(queue_env_format(&env, &text), 0);
@@ -191,7 +172,7 @@ TEST(queue_reads_older_entries)
 	CHECK(!exists(dir, QID ".env"));
 	buf_release(&text);
 	queue_env_release(&env);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 static void
@@ -206,7 +187,7 @@ TEST(queue_startup_cleanup)
 	char dir[] = "/tmp/facteur-test-queue.XXXXXX";
 	struct queue_env env;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	make_env(&env, QID);
 	queue_one(dir, &env);			/* an entry: stays */
 	put(dir, QID2 ".env", "facteur-queue 1\n");	/* removal cut short */
@@ -223,7 +204,7 @@ TEST(queue_startup_cleanup)
 	CHECK(!exists(dir, QID ".env.tmp.123"));
 	CHECK(!exists(dir, "tmp/" QID2 ".msg"));
 	queue_env_release(&env);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 TEST(queue_scan_quarantines_damaged_entries)
@@ -233,7 +214,7 @@ TEST(queue_scan_quarantines_damaged_entries)
 	struct buf errors;
 	int n = 0;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	make_env(&env, QID);
 	queue_one(dir, &env);
 	/* A header that does not parse, no .env: kept aside as .msg.bad. */
@@ -253,7 +234,7 @@ TEST(queue_scan_quarantines_damaged_entries)
 	    buf_cstr(&errors));
 	buf_release(&errors);
 	queue_env_release(&env);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 static off_t
@@ -267,18 +248,15 @@ file_size(const char *dir, const char *name)
 }
 
 /* Writes len bytes at off in a queue file, as a crash may leave them. */
+/* Bytes written over dir's queue/<name> at off. */
 static void
 put_at(const char *dir, const char *name, off_t off, const char *p,
     size_t len)
 {
 	char path[PATH_MAX];
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/queue/%s", dir, name);
-	fd = open(path, O_WRONLY);
-	CHECK(fd != -1);
-	CHECK_EQ_INT(pwrite(fd, p, len, off), (ssize_t)len);
-	close(fd);
+	unit_put_at(path, off, p, len);
 }
 
 static unsigned
@@ -310,7 +288,7 @@ TEST(queue_torn_update_is_ignored_then_overwritten)
 	off_t end;
 	size_t i;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	make_env(&env, QID);
 	queue_one(dir, &env);
 	env.rcpts[1].attempts = 1;
@@ -354,7 +332,7 @@ TEST(queue_torn_update_is_ignored_then_overwritten)
 	CHECK_EQ_INT(load_attempts(dir), 6);
 	CHECK(!exists(dir, QID ".env"));
 	queue_env_release(&env);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* Past QUEUE_TAIL_MAX a .env takes over, and keeps every later state. */
@@ -365,7 +343,7 @@ TEST(queue_full_tail_moves_to_env)
 	unsigned i;
 	int r = 0;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	make_env(&env, QID);
 	memset(env.rcpts[0].error, 'e', sizeof(env.rcpts[0].error) - 1);
 	queue_one(dir, &env);
@@ -385,7 +363,7 @@ TEST(queue_full_tail_moves_to_env)
 	CHECK_EQ_INT(queue_store_remove(dir, QID), 0);
 	CHECK(!exists(dir, QID ".msg") && !exists(dir, QID ".env"));
 	queue_env_release(&env);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* A format 1 entry (queued by the previous version) updates by .env. */
@@ -396,7 +374,7 @@ TEST(queue_format1_entry_updates_by_env)
 	struct queue_env env;
 	struct buf text, file;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	make_env(&env, QID);
 	buf_init(&text, BUF_NOCAP);
 	buf_init(&file, BUF_NOCAP);
@@ -416,7 +394,7 @@ TEST(queue_format1_entry_updates_by_env)
 	buf_release(&file);
 	buf_release(&text);
 	queue_env_release(&env);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 TEST(queue_damaged_format2_header_is_quarantined)
@@ -425,7 +403,7 @@ TEST(queue_damaged_format2_header_is_quarantined)
 	struct buf errors;
 	int n = 0;
 
-	make_dirs(dir);
+	unit_queue_dir(dir);
 	/* The message's length runs past the end of the file. */
 	put(dir, "cccccccccccccccc.msg", "facteur-msg 2 0000000000 "
 	    "00000000000000009999\nabc");
@@ -450,7 +428,7 @@ TEST(queue_damaged_format2_header_is_quarantined)
 	CHECK_EQ_INT(queue_file_cleanup(dir), 0);
 	CHECK(exists(dir, "ffffffffffffffff.msg"));
 	buf_release(&errors);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* The record format, byte for byte: what another tool would parse. */

@@ -9,11 +9,19 @@
 
 #include "core/common.h"
 
+#include <sys/types.h>
+
 typedef void (*unit_fn)(void);
 void unit_register(const char *name, const char *file, unit_fn fn);
 void unit_fail(const char *file, int line, const char *fmt, ...)
     PRINTF_LIKE(3, 4);
 extern int unit_failures;
+
+/* unit_fs.c: a mkdtemp() data_dir with queue/tmp/ in it (tmpl filled). */
+void unit_queue_dir(char *tmpl);
+void unit_rm_rf(const char *dir);
+/* pwrite()s len bytes of p at off into the existing file path. */
+void unit_put_at(const char *path, off_t off, const void *p, size_t len);
 
 #define TEST(name)							\
 	static void test_##name(void);					\
