@@ -20,6 +20,7 @@
 #include "core/workq.h"
 #include "delivery/mta_int.h"
 #include "dns/dns.h"
+#include "queue/queue_spare.h"
 #include "queue/queue_store.h"
 #include "server/server.h"
 
@@ -151,6 +152,7 @@ mta_io_run(const char *data_dir, struct mta_io *list)
 {
 	struct mta_io *io;
 	bool any = false;
+	uint64_t spares;
 	int r;
 
 	for (io = list; io; io = io->next) {
@@ -171,11 +173,15 @@ mta_io_run(const char *data_dir, struct mta_io *list)
 	 * a crash can leave a .env alone (removed at startup), never a
 	 * .msg without its later envelope.
 	 */
+	spares = queue_spare_gen();
 	if (any && queue_store_sync(data_dir) == -1) {
 		r = errno;
 		for (io = list; io; io = io->next)
 			if (io->error == 0)
 				io->error = r;
+	} else if (any) {
+		/* The removals before it are durable: their spares usable. */
+		queue_spare_synced(spares);
 	}
 }
 
@@ -515,6 +521,26 @@ mta_dest_take(struct mta_dest *dest)
 	return job;
 }
 
+struct mta_job *
+mta_dest_next(struct mta_dest *dest)
+{
+	struct mta_job *job;
+	size_t i;
+
+	/*
+	 * An entry deleted by the administrator (mta_delete()) while its
+	 * jobs waited for a session: they go without a word, their
+	 * recipients already failed with the deletion's reason. One in a
+	 * transaction already is not called back.
+	 */
+	while ((job = mta_dest_take(dest)) != NULL && job->entry->doomed) {
+		for (i = 0; i < job->nrcpts; i++)
+			job->done[i] = true;
+		mta_job_finish(dest->mta, job);
+	}
+	return job;
+}
+
 void
 mta_dest_fail_all(struct mta_dest *dest, bool permanent, const char *enh,
     const char *text)
@@ -522,7 +548,7 @@ mta_dest_fail_all(struct mta_dest *dest, bool permanent, const char *enh,
 	struct mta_job *job;
 	size_t i;
 
-	while ((job = mta_dest_take(dest)) != NULL) {
+	while ((job = mta_dest_next(dest)) != NULL) {
 		for (i = 0; i < job->nrcpts; i++)
 			mta_job_result(dest->mta, job, i, permanent ? 550 : 451,
 			    enh, text);

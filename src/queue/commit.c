@@ -19,8 +19,9 @@
 #include "core/log.h"
 #include "core/map.h"
 #include "delivery/mda_maildir.h"
-#include "queue/queue_file.h"
 #include "queue/commit.h"
+#include "queue/queue_file.h"
+#include "queue/queue_spare.h"
 #include "queue/spool.h"
 
 struct commit_job {
@@ -45,6 +46,7 @@ struct commit {
 	int			 efd;
 	struct event		*ev;
 	char			*data_dir;
+	char			 queue_dir[PATH_MAX];	/* <data_dir>/queue */
 	char			*hostname;
 	bool			 packing;	/* queue/ takes hard links */
 	struct commit_stats	 stats;		/* under lock */
@@ -271,10 +273,12 @@ commit_sync_and_link(struct commit_job *job, unsigned long *fsyncs)
 
 /* Step 4: each directory that received a name, fsynced once. */
 static void
-commit_sync_dirs(struct commit_job *batch, unsigned long *fsyncs)
+commit_sync_dirs(struct commit *c, struct commit_job *batch,
+    unsigned long *fsyncs)
 {
 	struct map *dirs = map_new();	/* path -> errno + 1, 1 for ok */
 	struct commit_job *job;
+	uint64_t spares = queue_spare_gen();
 	uintptr_t v;
 	size_t i;
 	const char *dir;
@@ -288,6 +292,9 @@ commit_sync_dirs(struct commit_job *batch, unsigned long *fsyncs)
 			(*fsyncs)++;
 			v = fs_fsync_dir(dir) == 0 ? 1 : (uintptr_t)errno + 1;
 			map_put(dirs, dir, strlen(dir), (void *)v);
+			/* The removals made before it are durable now. */
+			if (v == 1 && strcmp(dir, c->queue_dir) == 0)
+				queue_spare_synced(spares);
 		}
 	for (job = batch; job; job = job->next)
 		for (i = 0; i < job->nfiles && !job->error; i++) {
@@ -324,7 +331,13 @@ commit_run_batch(struct commit *c, struct commit_job *batch)
 		if (!job->error)
 			commit_sync_and_link(job, &fsyncs);
 	commit_pack_free(packs);
-	commit_sync_dirs(batch, &fsyncs);
+	commit_sync_dirs(c, batch, &fsyncs);
+	/* A full disk (or quota): the spares' blocks, for the next batches. */
+	for (job = batch; job; job = job->next)
+		if (job->error == ENOSPC || job->error == EDQUOT) {
+			queue_spare_release();
+			break;
+		}
 	pthread_mutex_lock(&c->lock);
 	c->stats.batches++;
 	c->stats.messages += n;
@@ -410,6 +423,9 @@ commit_new(struct event_base *base, const char *data_dir,
 	pthread_cond_init(&c->cond, NULL);
 	c->pending_tail = &c->pending;
 	c->data_dir = xstrdup(data_dir);
+	if (snprintf(c->queue_dir, sizeof(c->queue_dir), "%s/queue",
+	    data_dir) >= (int)sizeof(c->queue_dir))
+		fatal("data_dir path too long");
 	c->hostname = xstrdup(hostname);
 	c->packing = queue_file_can_link(data_dir);
 	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -63,18 +63,12 @@ queue_open(struct durable_file *f, const char *data_dir, const char *qid,
 /*
  * After size bytes were written by queue_open()'s caller: a spare is cut
  * to them (it may have held more). A full disk gives the spares' blocks
- * back, for the commits that follow.
+ * back at the end of the commit batch (commit_run_batch()).
  */
 int
 queue_written(struct durable_file *f, int opened, off_t size, int r)
 {
-	if (r == 0 && opened == 1)
-		r = queue_spare_cut(f->fd, size);
-	if (r == -1 && errno == ENOSPC) {
-		queue_spare_release();
-		errno = ENOSPC;
-	}
-	return r;
+	return r == 0 && opened == 1 ? queue_spare_cut(f->fd, size) : r;
 }
 
 /* Copies the spool, which must hold size bytes (the header says so). */

@@ -2,7 +2,9 @@
  * queue_spare.c - see queue_spare.h. The pool is a set of stacks, one
  * per size in 4 KiB blocks, so that a writer finds the biggest spare
  * that its bytes fill (growing a file allocates, cutting one frees: the
- * discard this exists to avoid).
+ * discard this exists to avoid). A new spare waits in a FIFO until
+ * queue/ is next fsynced (queue_spare_synced()): only then is its old
+ * name's removal durable, and may its blocks take another entry's bytes.
  */
 #include "core/common.h"
 
@@ -22,9 +24,10 @@
 #define SPARE_BUCKETS	(QUEUE_SPARE_MAX_FILE / SPARE_BLOCK + 1)
 
 struct spare_slot {
-	uint32_t	 id;		/* queue/tmp/spare.<id> */
+	uint64_t	 id;		/* queue/tmp/spare.<id> */
+	uint64_t	 gen;		/* when it was made (pool.gen) */
 	uint32_t	 blocks;
-	int		 next;		/* in its bucket, or the free list */
+	int		 next;		/* in its list: a bucket, waiting, free */
 };
 
 static struct {
@@ -34,22 +37,35 @@ static struct {
 	char			 data_dir[PATH_MAX];
 	struct spare_slot	 slot[QUEUE_SPARE_MAX_FILES];
 	int			 head[SPARE_BUCKETS];	/* -1: empty */
+	int			 wait_head, wait_tail;	/* not yet durable */
 	int			 free;			/* unused slots */
 	size_t			 files, bytes;		/* reserved ones too */
-	uint32_t		 seq;
+	uint64_t		 seq;			/* never wraps */
+	uint64_t		 gen;			/* spares made */
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Fits: queue_spare_init() keeps room for the name in pool.dir. */
 static void
-spare_path(uint32_t id, char *out, size_t outsz)
+spare_path(uint64_t id, char *out, size_t outsz)
 {
-	if (snprintf(out, outsz, "%s/spare.%u", pool.dir, id) >= (int)outsz)
+	if (snprintf(out, outsz, "%s/spare.%llu", pool.dir,
+	    (unsigned long long)id) >= (int)outsz)
 		out[0] = '\0';
+}
+
+/* Slot i back to the free list (the pool's lock held). */
+static void
+spare_forget_locked(int i)
+{
+	pool.files--;
+	pool.bytes -= (size_t)pool.slot[i].blocks * SPARE_BLOCK;
+	pool.slot[i].next = pool.free;
+	pool.free = i;
 }
 
 /* Every spare out of the pool, into ids (the pool's lock held). */
 static size_t
-spare_empty_locked(uint32_t *ids)
+spare_empty_locked(uint64_t *ids)
 {
 	size_t b, n = 0;
 	int i;
@@ -58,12 +74,15 @@ spare_empty_locked(uint32_t *ids)
 		while ((i = pool.head[b]) != -1) {
 			pool.head[b] = pool.slot[i].next;
 			ids[n++] = pool.slot[i].id;
-			pool.files--;
-			pool.bytes -= (size_t)pool.slot[i].blocks * SPARE_BLOCK;
-			pool.slot[i].next = pool.free;
-			pool.free = i;
+			spare_forget_locked(i);
 		}
 	}
+	while ((i = pool.wait_head) != -1) {
+		pool.wait_head = pool.slot[i].next;
+		ids[n++] = pool.slot[i].id;
+		spare_forget_locked(i);
+	}
+	pool.wait_tail = -1;
 	return n;
 }
 
@@ -97,6 +116,7 @@ queue_spare_init(const char *data_dir)
 		pool.slot[i].next = i + 1 < QUEUE_SPARE_MAX_FILES ?
 		    (int)i + 1 : -1;
 	pool.free = 0;
+	pool.wait_head = pool.wait_tail = -1;
 	pool.files = pool.bytes = 0;
 	pthread_mutex_unlock(&pool.lock);
 }
@@ -104,7 +124,7 @@ queue_spare_init(const char *data_dir)
 size_t
 queue_spare_release(void)
 {
-	static uint32_t ids[QUEUE_SPARE_MAX_FILES];
+	static uint64_t ids[QUEUE_SPARE_MAX_FILES];
 	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
 	char path[PATH_MAX];
 	size_t i, n;
@@ -153,7 +173,10 @@ spare_reserve(uint32_t blocks)
 	return i;
 }
 
-/* Into its bucket (kept) or back to the free list (not). */
+/*
+ * A reserved slot: kept, it waits for queue/'s next fsync (its rename
+ * done, gen counts it); else back to the free list.
+ */
 static void
 spare_settle(int i, bool kept)
 {
@@ -161,13 +184,43 @@ spare_settle(int i, bool kept)
 
 	pthread_mutex_lock(&pool.lock);
 	if (kept) {
+		s->gen = ++pool.gen;
+		s->next = -1;
+		if (pool.wait_tail == -1)
+			pool.wait_head = i;
+		else
+			pool.slot[pool.wait_tail].next = i;
+		pool.wait_tail = i;
+	} else {
+		spare_forget_locked(i);
+	}
+	pthread_mutex_unlock(&pool.lock);
+}
+
+uint64_t
+queue_spare_gen(void)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&pool.lock);
+	g = pool.gen;
+	pthread_mutex_unlock(&pool.lock);
+	return g;
+}
+
+void
+queue_spare_synced(uint64_t gen)
+{
+	struct spare_slot *s;
+	int i;
+
+	pthread_mutex_lock(&pool.lock);
+	while ((i = pool.wait_head) != -1 && pool.slot[i].gen <= gen) {
+		s = &pool.slot[i];
+		if ((pool.wait_head = s->next) == -1)
+			pool.wait_tail = -1;
 		s->next = pool.head[s->blocks];
 		pool.head[s->blocks] = i;
-	} else {
-		pool.files--;
-		pool.bytes -= (size_t)s->blocks * SPARE_BLOCK;
-		s->next = pool.free;
-		pool.free = i;
 	}
 	pthread_mutex_unlock(&pool.lock);
 }

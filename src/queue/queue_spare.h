@@ -12,6 +12,12 @@
  * queue/tmp/ is emptied at startup. The pool is bounded (files and
  * bytes); past it, or for a big file, a removal is an unlink as before.
  *
+ * A removal is not synced (docs/durability.md): until queue/ is fsynced,
+ * a crash may bring the old name back. So a new spare is not given to a
+ * writer before the next fsync of queue/ that started after it was made
+ * (queue_spare_gen() before that fsync, queue_spare_synced() after): an
+ * entry a crash brings back always has its own bytes.
+ *
  * One pool per process, for the data_dir given to queue_spare_init();
  * without it (the CLI, unit tests that do not ask) every call declines.
  * Thread-safe: the runner's I/O threads put, the commit thread takes.
@@ -21,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define QUEUE_SPARE_MAX_FILES	4096
@@ -46,6 +53,10 @@ int queue_spare_put(const char *data_dir, const char *path);
  */
 int queue_spare_take(const char *data_dir, off_t size, char *out,
     size_t outsz);
+/* Before an fsync of queue/: the spares it will make durable. */
+uint64_t queue_spare_gen(void);
+/* After it succeeded, with what queue_spare_gen() said: they may be taken. */
+void queue_spare_synced(uint64_t gen);
 /* After writing len bytes over a spare: drops what the old file had past. */
 int queue_spare_cut(int fd, off_t len);
 /* Frees every spare (the disk is full: their blocks are wanted). */

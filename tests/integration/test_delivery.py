@@ -299,6 +299,39 @@ def test_delay_warning_survives_restart(world):
     assert len(w.f.messages("alice@example.test")) == 1
 
 
+def test_delete_of_an_entry_waiting_for_a_session(world, sinks):
+    """One session to a slow receiver, three messages: while the first is
+    in its transaction, the other two wait for the session as jobs. The
+    third deleted then (`queue delete --silent`) never goes out: its job
+    is dropped when the session reaches it, the second is sent, and the
+    queue ends empty without a report."""
+    w = world.setup(extra={"delivery.initial_per_domain": "1",
+                           "delivery.max_per_domain": "1"})
+    sink = sinks("127.0.0.2", w.port, data_delay=2)
+    qids = []
+    with smtplib.SMTP(*w.f.addr("smtp"), timeout=10) as s:
+        s.ehlo("client.test")
+        for i in range(3):
+            assert s.mail("stranger@elsewhere.test")[0] == 250
+            assert s.rcpt("fwd@example.test")[0] == 250
+            code, text = s.data(f"Subject: wait {i}\r\n\r\nx\r\n".encode())
+            assert code == 250, text
+            qids.append(re.search(rb"queued as ([0-9a-f]{16})", text)[1].decode())
+    time.sleep(0.5)                     # the first is in its DATA (2 s)
+    assert "event=sent" not in w.f.log()
+    r = w.f.cli("queue", "delete", qids[2], "--silent")
+    assert f"ok deleted {qids[2]}" in r.stdout, r.stdout + r.stderr
+    sink.wait(2, timeout=15)
+    wait_queue_empty(w.f, timeout=15)
+    time.sleep(2.5)                     # a third would be in by now
+    subjects = [re.search(rb"Subject: wait (\d)", m[2])[1] for m in sink.messages]
+    assert sorted(subjects) == [b"0", b"1"], subjects
+    log = w.f.log()
+    assert f"event=sent qid={qids[2]}" not in log
+    assert f"event=queue-delete qid={qids[2]} bounce=no" in log
+    assert "event=bounce" not in log
+
+
 def test_no_backscatter_for_forwarded_mail(world, sinks):
     """Mail from outside forwarded by an alias is not bounced: its sender
     may be forged."""
