@@ -44,6 +44,7 @@
 #define MTA_CAP_HOLD 300
 
 static void mta_entry_settle(struct mta *mta, struct mta_entry *e);
+static void mta_entry_go(struct mta *mta, struct mta_entry *e);
 
 const char *
 mta_data_dir(const struct mta *mta)
@@ -230,6 +231,7 @@ mta_io_result(struct mta *mta, struct mta_io *io)
 		mta_entry_free(mta, e);
 	} else {
 		mta_entry_settle(mta, e);
+		mta_entry_go(mta, e);
 	}
 }
 
@@ -521,26 +523,6 @@ mta_dest_take(struct mta_dest *dest)
 	return job;
 }
 
-struct mta_job *
-mta_dest_next(struct mta_dest *dest)
-{
-	struct mta_job *job;
-	size_t i;
-
-	/*
-	 * An entry deleted by the administrator (mta_delete()) while its
-	 * jobs waited for a session: they go without a word, their
-	 * recipients already failed with the deletion's reason. One in a
-	 * transaction already is not called back.
-	 */
-	while ((job = mta_dest_take(dest)) != NULL && job->entry->doomed) {
-		for (i = 0; i < job->nrcpts; i++)
-			job->done[i] = true;
-		mta_job_finish(dest->mta, job);
-	}
-	return job;
-}
-
 void
 mta_dest_fail_all(struct mta_dest *dest, bool permanent, const char *enh,
     const char *text)
@@ -548,7 +530,7 @@ mta_dest_fail_all(struct mta_dest *dest, bool permanent, const char *enh,
 	struct mta_job *job;
 	size_t i;
 
-	while ((job = mta_dest_next(dest)) != NULL) {
+	while ((job = mta_dest_take(dest)) != NULL) {
 		for (i = 0; i < job->nrcpts; i++)
 			mta_job_result(dest->mta, job, i, permanent ? 550 : 451,
 			    enh, text);
@@ -696,7 +678,7 @@ mta_entry_warn(struct mta *mta, struct mta_entry *e, time_t now)
 }
 
 /* Groups an entry's due recipients into jobs, one per destination. */
-static void
+static size_t
 mta_schedule_entry(struct mta *mta, struct mta_entry *e, time_t now)
 {
 	struct mta_job *jobs[MTA_JOB_RCPTS_MAX];
@@ -738,6 +720,24 @@ mta_schedule_entry(struct mta *mta, struct mta_entry *e, time_t now)
 		d->njobs++;
 		e->inflight++;
 	}
+	return njobs;
+}
+
+/*
+ * An entry's due recipients sent now, not at the next tick: a new
+ * entry, or one whose save ended after a flush made it due (the flush's
+ * scheduling passed it by while it was being saved).
+ */
+static void
+mta_entry_go(struct mta *mta, struct mta_entry *e)
+{
+	struct mta_dest *d;
+
+	if (e->saving || e->doomed || server_stopping(mta->srv) ||
+	    mta_schedule_entry(mta, e, time(NULL)) == 0)
+		return;
+	for (d = mta->dests; d; d = d->next)
+		mta_dest_run(d);
 }
 
 /* Destinations with nothing left to do are forgotten. */
@@ -910,15 +910,10 @@ void
 mta_enqueue(struct mta *mta, struct queue_env *env)
 {
 	struct mta_entry *e = mta_entry_new(mta, env);
-	struct mta_dest *d;
 
 	free(env);
-	if (server_stopping(mta->srv))
-		return;
 	/* Not mta_schedule(): a backlog must not be walked per message. */
-	mta_schedule_entry(mta, e, time(NULL));
-	for (d = mta->dests; d; d = d->next)
-		mta_dest_run(d);
+	mta_entry_go(mta, e);
 }
 
 size_t
@@ -937,6 +932,42 @@ mta_flush(struct mta *mta, const char *qid)
 	}
 	mta_schedule(mta);
 	return n;
+}
+
+/*
+ * The jobs of e that wait for a session go without a word (e is being
+ * deleted by the administrator: its recipients failed with that
+ * reason). One in a transaction already is not called back.
+ */
+static void
+mta_drop_jobs(struct mta *mta, struct mta_entry *e)
+{
+	struct mta_job **jp, *job, *dropped = NULL;
+	struct mta_dest *d;
+	size_t i;
+
+	for (d = mta->dests; d; d = d->next) {
+		for (jp = &d->jobs; (job = *jp) != NULL;) {
+			if (job->entry != e) {
+				jp = &job->next;
+				continue;
+			}
+			*jp = job->next;
+			d->njobs--;
+			job->next = dropped;
+			dropped = job;
+		}
+		for (d->jobs_tail = &d->jobs; *d->jobs_tail;
+		    d->jobs_tail = &(*d->jobs_tail)->next)
+			;
+	}
+	/* Finished once off every list: finishing may settle the entry. */
+	while ((job = dropped) != NULL) {
+		dropped = job->next;
+		for (i = 0; i < job->nrcpts; i++)
+			job->done[i] = true;
+		mta_job_finish(mta, job);
+	}
 }
 
 int
@@ -964,6 +995,7 @@ mta_delete(struct mta *mta, const char *qid, bool bounce)
 	e->dirty = true;	/* saved before the report and the removal */
 	log_info("event=queue-delete qid=%s bounce=%s", qid, bounce ? "yes" :
 	    "no");
+	mta_drop_jobs(mta, e);	/* may settle it */
 	mta_entry_settle(mta, e);
 	return 0;
 }

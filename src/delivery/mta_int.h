@@ -125,8 +125,6 @@ void mta_dest_run(struct mta_dest *dest);
 void mta_dest_delivered(struct mta_dest *dest);
 void mta_dest_throttled(struct mta_dest *dest, unsigned held);
 struct mta_job *mta_dest_take(struct mta_dest *dest);
-/* The next job to send, skipping (finishing) those of deleted entries. */
-struct mta_job *mta_dest_next(struct mta_dest *dest);
 void mta_dest_fail_all(struct mta_dest *dest, bool permanent,
     const char *enh, const char *text);
 const char *mta_data_dir(const struct mta *mta);

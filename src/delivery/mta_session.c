@@ -411,7 +411,7 @@ mta_session_next(struct mta_session *ms)
 			ms->job = NULL;
 		}
 		if (server_stopping(ms->mta->srv) ||
-		    (ms->job = mta_dest_next(ms->dest)) == NULL) {
+		    (ms->job = mta_dest_take(ms->dest)) == NULL) {
 			mta_send(ms, "QUIT");
 			ms->state = MS_QUIT;
 			mta_set_timeout(ms, MTA_T_COMMAND);

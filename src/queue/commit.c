@@ -306,6 +306,16 @@ commit_sync_dirs(struct commit *c, struct commit_job *batch,
 	map_free(&dirs, NULL);
 }
 
+/* A full disk (or quota) met by a batch. */
+static bool
+commit_disk_full(const struct commit_job *batch)
+{
+	for (; batch; batch = batch->next)
+		if (batch->error == ENOSPC || batch->error == EDQUOT)
+			return true;
+	return false;
+}
+
 static void
 commit_run_batch(struct commit *c, struct commit_job *batch)
 {
@@ -332,12 +342,6 @@ commit_run_batch(struct commit *c, struct commit_job *batch)
 			commit_sync_and_link(job, &fsyncs);
 	commit_pack_free(packs);
 	commit_sync_dirs(c, batch, &fsyncs);
-	/* A full disk (or quota): the spares' blocks, for the next batches. */
-	for (job = batch; job; job = job->next)
-		if (job->error == ENOSPC || job->error == EDQUOT) {
-			queue_spare_release();
-			break;
-		}
 	pthread_mutex_lock(&c->lock);
 	c->stats.batches++;
 	c->stats.messages += n;
@@ -351,6 +355,7 @@ commit_thread(void *arg)
 	struct commit *c = arg;
 	struct commit_job *batch, *last;
 	uint64_t one = 1;
+	bool full;
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
@@ -364,6 +369,7 @@ commit_thread(void *arg)
 		pthread_mutex_unlock(&c->lock);
 
 		commit_run_batch(c, batch);
+		full = commit_disk_full(batch);
 
 		pthread_mutex_lock(&c->lock);
 		for (last = batch; last->next; last = last->next)
@@ -372,6 +378,15 @@ commit_thread(void *arg)
 		c->finished = batch;
 		if (write(c->efd, &one, sizeof(one)) < 0) {
 			/* the counter is saturated: the loop is awake */
+		}
+		/*
+		 * The spares' blocks, for the next batches, once this one's
+		 * replies are on their way (freeing thousands takes a while).
+		 */
+		if (full) {
+			pthread_mutex_unlock(&c->lock);
+			queue_spare_release();
+			pthread_mutex_lock(&c->lock);
 		}
 	}
 	pthread_mutex_unlock(&c->lock);

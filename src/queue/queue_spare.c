@@ -42,7 +42,7 @@ static struct {
 	size_t			 files, bytes;		/* reserved ones too */
 	uint64_t		 seq;			/* never wraps */
 	uint64_t		 gen;			/* spares made */
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .wait_head = -1, .wait_tail = -1 };
 
 /* Fits: queue_spare_init() keeps room for the name in pool.dir. */
 static void
@@ -215,7 +215,8 @@ queue_spare_synced(uint64_t gen)
 	int i;
 
 	pthread_mutex_lock(&pool.lock);
-	while ((i = pool.wait_head) != -1 && pool.slot[i].gen <= gen) {
+	while (pool.on && (i = pool.wait_head) != -1 &&
+	    pool.slot[i].gen <= gen) {
 		s = &pool.slot[i];
 		if ((pool.wait_head = s->next) == -1)
 			pool.wait_tail = -1;

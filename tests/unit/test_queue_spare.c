@@ -131,6 +131,43 @@ TEST(queue_spare_kept_then_taken_by_size)
 	unit_rm_rf(dir);
 }
 
+/*
+ * An fsync of queue/ publishes the spares made before it started, not
+ * those made while it ran: their removal may not be in it.
+ */
+TEST(queue_spare_published_by_a_later_fsync_only)
+{
+	char dir[] = "/var/tmp/facteur-test-spare.XXXXXX", path[PATH_MAX];
+	uint64_t before;
+	int fd;
+
+	unit_queue_dir(dir);
+	if (!on_disk(dir)) {
+		unit_rm_rf(dir);
+		return;
+	}
+	queue_spare_init(dir);
+	make_file(dir, QID ".msg", 4096);
+	before = queue_spare_gen();			/* an fsync starts */
+	CHECK_EQ_INT(put(dir, QID ".msg"), 0);		/* meanwhile */
+	queue_spare_synced(before);			/* it ends */
+	CHECK_EQ_INT(queue_spare_take(dir, 4096, path, sizeof(path)), -1);
+	make_file(dir, QID2 ".msg", 4096);
+	before = queue_spare_gen();			/* covers the first */
+	CHECK_EQ_INT(put(dir, QID2 ".msg"), 0);
+	queue_spare_synced(before);
+	fd = queue_spare_take(dir, 4096, path, sizeof(path));
+	CHECK(fd != -1 && strstr(path, "/spare.1") != NULL);
+	close(fd);
+	CHECK_EQ_INT(queue_spare_take(dir, 4096, path, sizeof(path)), -1);
+	synced();
+	fd = queue_spare_take(dir, 4096, path, sizeof(path));
+	CHECK(fd != -1 && strstr(path, "/spare.2") != NULL);
+	close(fd);
+	queue_spare_end();
+	unit_rm_rf(dir);
+}
+
 TEST(queue_spare_declines_what_it_must_not_keep)
 {
 	char dir[] = "/var/tmp/facteur-test-spare.XXXXXX";
