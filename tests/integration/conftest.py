@@ -178,6 +178,9 @@ class Facteur:
 
     def spawn(self, wait):
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not getattr(self, "spawned", False) and getattr(self, "shared_cert", True):
+            copy_shared_cert(self.data_dir)
+        self.spawned = True
         self.logf = open(self.log_path, "ab")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
@@ -529,6 +532,33 @@ def submission(make_facteur, dns_server):
         "team@example.test: alice@example.test, bob@example.test\n"
         "@example.org: bob@example.test\n")
     return f.start()
+
+
+_SHARED_CERT = []
+
+
+def copy_shared_cert(data_dir):
+    """One self-signed pair for the whole run, put in a new data_dir before
+    its first start: facteur makes one (RSA 2048) when tls/ has none,
+    which cost every test's start 20-30 s under valgrind. Tests of that
+    generation set `shared_cert = False` on their Facteur before starting
+    it (or delete the files, as test_privileges.py does)."""
+    import shutil
+    import tempfile
+    if not _SHARED_CERT:
+        d = Path(tempfile.mkdtemp(prefix="facteur-test-cert-"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", str(d / "selfsigned.key"), "-out", str(d / "selfsigned.crt"),
+                        "-subj", "/CN=mail.example.test", "-days", "3650"],
+                       check=True, capture_output=True)
+        _SHARED_CERT.append(d)
+    tls = data_dir / "tls"
+    if (tls / "selfsigned.key").exists() or (tls / "selfsigned.crt").exists():
+        return
+    tls.mkdir(mode=0o700, exist_ok=True)
+    for name in ("selfsigned.key", "selfsigned.crt"):
+        shutil.copy(_SHARED_CERT[0] / name, tls / name)
+        os.chmod(tls / name, 0o600)
 
 
 def client_tls_context():

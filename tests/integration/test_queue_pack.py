@@ -37,11 +37,13 @@ def setup_world(world, n, extra=None):
     return w
 
 
-def message(tag, i):
-    """Message i of a test: its own subject, id and body."""
+def message(tag, i, pad=0):
+    """Message i of a test: its own subject, id and body (longer by at
+    least pad bytes of filler lines)."""
     return (f"From: stranger@elsewhere.test\r\nTo: p{i}@example.test\r\n"
             f"Subject: pack {tag} {i}\r\nMessage-ID: <{tag}.{i}@elsewhere.test>\r\n\r\n"
             + "".join(f"message {i} of {tag}, line {j}\r\n" for j in range(1 + i % 7))
+            + "".join(f"{tag} {i} {j:05d} {'x' * 60}\r\n" for j in range((pad + 77) // 78))
             ).encode()
 
 
@@ -57,8 +59,8 @@ def as_sent(content):
     return strip_trace(b"\r\n".join(lines[i:]))
 
 
-def burst(f, tag, indexes):
-    """Sends message(tag, i) to p<i>@example.test for each i, each from
+def burst(f, tag, indexes, pad=0):
+    """Sends message(tag, i, pad) to p<i>@example.test for each i, each from
     its own connection, all DATA bodies released at the same moment so
     that the commit thread takes them in one batch. Returns {i: qid}."""
     barrier = threading.Barrier(len(indexes))
@@ -73,7 +75,7 @@ def burst(f, tag, indexes):
                 s.putcmd("data")
                 assert s.getreply()[0] == 354
                 barrier.wait(timeout=60 * SLOW)
-                s.send(message(tag, i) + b".\r\n")
+                s.send(message(tag, i, pad) + b".\r\n")
                 code, text = s.getreply()
                 assert code == 250, (code, text)
                 m = re.search(rb"queued as ([0-9a-f]{16})", text)
@@ -144,7 +146,7 @@ def wait_deferred(f, qids, attempts, timeout=30):
         f.wait_log(rf"event=deferred qid={qid} .*attempts={attempts}\b", timeout=timeout * SLOW)
 
 
-def check_arrived(sink, tag, qids, at_least=False):
+def check_arrived(sink, tag, qids, at_least=False, pad=0):
     """Each message i arrived (exactly once unless at_least), intact, for
     its own recipient."""
     got = {}
@@ -156,7 +158,7 @@ def check_arrived(sink, tag, qids, at_least=False):
         i = int(m.group(2))
         assert mail_from == "stranger@elsewhere.test"
         assert rcpts == [f"r{i}@remote.test"], (i, rcpts)
-        assert as_sent(content) == message(tag, i), i
+        assert as_sent(content) == message(tag, i, pad), i
         got[i] = got.get(i, 0) + 1
     assert sorted(got) == sorted(qids), (sorted(got), sorted(qids))
     if not at_least:

@@ -20,6 +20,9 @@ from test_queue_pack import (SLOW, as_sent, burst, burst_until_packed, check_arr
                              queue_dir, setup_world, wait_deferred)
 
 
+PAD = 40000         # the second burst's messages: bigger than the drain's files
+
+
 def on_tmpfs(path):
     """facteur keeps no spares in memory file systems (nothing to save)."""
     with open("/proc/mounts") as fh:
@@ -79,17 +82,21 @@ def test_delivered_files_become_spares_and_carry_the_next_entries(world, sinks):
     # Only the drained files (each its last name gone), at most one each.
     assert set(kept) <= files, (kept, files)
     for name in kept.values():
-        assert (queue_dir(w.f) / "tmp" / name).stat().st_nlink == 1
+        st = (queue_dir(w.f) / "tmp" / name).stat()
+        assert st.st_nlink == 1 and st.st_size < PAD, (name, st)
     assert "0 messages in the queue" in w.f.cli("queue", "list").stdout
     assert not list(queue_dir(w.f).glob("*.msg"))
 
     # The next messages, the receiver down: written over the spares once
     # a commit has fsynced queue/ (the first message's), never before
     # (a crash could bring a retired name back: its bytes must be its).
+    # 40 KB each: whatever the commit batches, any entry or pack of them
+    # fills any spare of the drain (a writer takes only a spare that its
+    # bytes fill, so that cutting it frees no block).
     sink.stop()
-    qids2 = burst(w.f, "sp2", [0])
+    qids2 = burst(w.f, "sp2", [0], pad=PAD)
     assert entry_inodes(w.f)[qids2[0]] not in kept
-    qids2.update(burst(w.f, "sp2", range(1, len(kept) + 5)))
+    qids2.update(burst(w.f, "sp2", range(1, len(kept) + 5), pad=PAD))
     wait_deferred(w.f, qids2.values(), 1)
     reused = set(entry_inodes(w.f).values()) & set(kept)
     assert reused, (entry_inodes(w.f), kept)
@@ -101,11 +108,11 @@ def test_delivered_files_become_spares_and_carry_the_next_entries(world, sinks):
         assert f"r{i}@remote.test" in show and f"\nSubject: pack sp2 {i}\n" in show, show
         env, msg, n = w.f.queue_entry_records(qid)     # asserts nothing follows the records
         assert env.startswith(f"facteur-queue 1\nqid {qid}\n") and n >= 1, env
-        assert as_sent(msg) == message("sp2", i)
+        assert as_sent(msg) == message("sp2", i, PAD)
     sink2 = sinks("127.0.0.2", w.port)
     drain(w, sink2, qids2)
     time.sleep(0.5)                     # anything sent twice would be in by now
-    check_arrived(sink2, "sp2", qids2)
+    check_arrived(sink2, "sp2", qids2, pad=PAD)
     for qid in qids2.values():
         assert w.f.log().count(f"event=sent qid={qid} ") == 1, qid
 

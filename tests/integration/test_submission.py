@@ -373,9 +373,16 @@ def test_certificate_reload_on_sighup(make_facteur, tmp_path):
     old.quit()
 
 
-def test_self_signed_generated_and_warned(submission):
-    assert (submission.data_dir / "tls" / "selfsigned.crt").exists()
-    assert "event=tls-selfsigned" in submission.log()
+def test_self_signed_generated_and_warned(make_facteur):
+    """No [tls] cert/key and no pair in tls/: facteur makes a self-signed
+    one at startup, serves it, and warns (the other tests get a pair made
+    once for the run: conftest.copy_shared_cert())."""
+    f = make_facteur(listen={"smtp": "127.0.0.1", "submissions": "127.0.0.1"})
+    f.shared_cert = False
+    f.start()
+    assert (f.data_dir / "tls" / "selfsigned.crt").exists()
+    assert "event=tls-selfsigned" in f.log()
+    assert cert_fingerprint(*f.addr("submissions"))
 
 
 def test_bad_certificate_config_refused(make_facteur, tmp_path):
