@@ -118,6 +118,12 @@ struct mta {
 };
 
 /* mta.c */
+struct mta_entry *mta_entry_find(struct mta *mta, const char *qid);
+void mta_entry_free(struct mta *mta, struct mta_entry *e);
+/* After results or a save: save again if needed, else finish if done. */
+void mta_entry_settle(struct mta *mta, struct mta_entry *e);
+/* Its due recipients to their destinations now, not at the next tick. */
+void mta_entry_go(struct mta *mta, struct mta_entry *e);
 void mta_job_result(struct mta *mta, struct mta_job *job, size_t i,
     int code, const char *enh, const char *text);
 void mta_job_finish(struct mta *mta, struct mta_job *job);
@@ -127,6 +133,13 @@ void mta_dest_throttled(struct mta_dest *dest, unsigned held);
 struct mta_job *mta_dest_take(struct mta_dest *dest);
 void mta_dest_fail_all(struct mta_dest *dest, bool permanent,
     const char *enh, const char *text);
+
+/* mta_io.c: saves and removals in rounds on the queue's I/O threads */
+void mta_io_init(struct mta *mta);
+/* Saves (remove false) or removes e's entry; e->saving until done. */
+void mta_io_start(struct mta *mta, struct mta_entry *e, bool remove);
+/* Waits for the rounds in flight and does what is left, synchronously. */
+void mta_io_end(struct mta *mta);
 const char *mta_data_dir(const struct mta *mta);
 const char *mta_hostname(const struct mta *mta);
 bool mta_is_relay(const struct mta *mta);

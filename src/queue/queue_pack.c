@@ -42,11 +42,12 @@ queue_file_can_link(const char *data_dir)
 
 /*
  * The pack's header line (first) and index, for entries whose envelopes
- * are texts: -1 with errno EINVAL when a qid is not one of ours.
+ * are texts, and in *size the pack's length (its records' start): -1
+ * with errno EINVAL when a qid is not one of ours.
  */
 static int
 queue_pack_index(const struct queue_pack_item *items, size_t n,
-    const struct buf *texts, struct buf *out)
+    const struct buf *texts, struct buf *out, off_t *size)
 {
 	off_t first = QUEUE_MSG_HEAD2_LEN + (off_t)(n * QUEUE_PACK_LINE_LEN);
 	off_t off = first;
@@ -61,6 +62,7 @@ queue_pack_index(const struct queue_pack_item *items, size_t n,
 		off += QUEUE_MSG_HEAD2_LEN + (off_t)buf_len(&texts[i]) +
 		    (off_t)(items[i].headers_len + spool_size(items[i].spool));
 	}
+	*size = off;
 	r = buf_addf(out, "%s3 %0*zu %0*lld\n", QUEUE_MSG_MAGIC,
 	    QUEUE_MSG_DIGITS, n, QUEUE_MSG_LEN_DIGITS, (long long)off);
 	for (i = 0, off = first; i < n; i++) {
@@ -94,11 +96,7 @@ queue_file_create_pack(const char *data_dir,
 	for (; ok < n && r == 0; ok++)
 		r = queue_env_text(items[ok].env, &texts[ok]);
 	if (r == 0)
-		r = queue_pack_index(items, n, texts, &index);
-	for (i = 0; i < n && r == 0; i++)
-		size += QUEUE_MSG_HEAD2_LEN + (off_t)buf_len(&texts[i]) +
-		    (off_t)(items[i].headers_len + spool_size(items[i].spool));
-	size += (off_t)buf_len(&index);
+		r = queue_pack_index(items, n, texts, &index, &size);
 	if (r == 0 && (opened = queue_open(file, data_dir, items[0].env->qid,
 	    "pack", size)) == -1)
 		r = -1;

@@ -90,6 +90,22 @@ on_disk(const char *dir)
 	return false;
 }
 
+/*
+ * A data_dir from tmpl with a pool for it: false (the dir removed, the
+ * test skipped) when it is on tmpfs.
+ */
+static bool
+pool_dir(char *tmpl)
+{
+	unit_queue_dir(tmpl);
+	if (!on_disk(tmpl)) {
+		unit_rm_rf(tmpl);
+		return false;
+	}
+	queue_spare_init(tmpl);
+	return true;
+}
+
 /* As a commit's fsync of queue/ does: the spares so far may be taken. */
 static void
 synced(void)
@@ -102,12 +118,8 @@ TEST(queue_spare_kept_then_taken_by_size)
 	char dir[] = "/var/tmp/facteur-test-spare.XXXXXX", path[PATH_MAX];
 	int fd;
 
-	unit_queue_dir(dir);
-	if (!on_disk(dir)) {
-		unit_rm_rf(dir);
+	if (!pool_dir(dir))
 		return;
-	}
-	queue_spare_init(dir);
 	make_file(dir, QID ".msg", 6000);		/* two blocks */
 	CHECK_EQ_INT(put(dir, QID ".msg"), 0);
 	CHECK(!exists(dir, QID ".msg"));
@@ -141,12 +153,8 @@ TEST(queue_spare_published_by_a_later_fsync_only)
 	uint64_t before;
 	int fd;
 
-	unit_queue_dir(dir);
-	if (!on_disk(dir)) {
-		unit_rm_rf(dir);
+	if (!pool_dir(dir))
 		return;
-	}
-	queue_spare_init(dir);
 	make_file(dir, QID ".msg", 4096);
 	before = queue_spare_gen();			/* an fsync starts */
 	CHECK_EQ_INT(put(dir, QID ".msg"), 0);		/* meanwhile */
@@ -221,12 +229,8 @@ TEST(queue_spare_pool_is_bounded_and_released)
 	char dir[] = "/var/tmp/facteur-test-spare.XXXXXX", name[32];
 	size_t i, files, bytes;
 
-	unit_queue_dir(dir);
-	if (!on_disk(dir)) {
-		unit_rm_rf(dir);
+	if (!pool_dir(dir))
 		return;
-	}
-	queue_spare_init(dir);
 	for (i = 0; i <= QUEUE_SPARE_MAX_FILES; i++) {
 		snprintf(name, sizeof(name), "%zu.msg", i);
 		make_file(dir, name, 4096);
@@ -280,10 +284,8 @@ TEST(queue_spare_entry_written_over_a_bigger_one)
 	ssize_t n;
 	int fd;
 
-	unit_queue_dir(dir);
-	if (!on_disk(dir))
+	if (!pool_dir(dir))
 		goto done;
-	queue_spare_init(dir);
 	memset(big, 'b', 7000);
 	big[7000] = '\0';
 	queue_body(dir, QID, big);		/* two blocks */
